@@ -1,0 +1,133 @@
+# Compile rules for one build variant (V = release | test | asan | fuzz).
+# Called by the top-level Makefile; every folder describes its own programs
+# in a module.mk fragment, included below.
+
+V ?= release
+O := build/$(V)
+
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= $(PREFIX)/etc
+LIBEXECDIR ?= $(PREFIX)/libexec
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/roost
+
+PKGS := libseccomp libcap libssl libcrypto libxcrypt zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wpointer-arith -Wvla -Wno-missing-field-initializers
+HARDEN_CFLAGS := -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fstack-clash-protection \
+	-fcf-protection -fPIE
+HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+DEFS := -D_GNU_SOURCE -DSYSCONFDIR='"$(SYSCONFDIR)"' -DLIBEXECDIR='"$(LIBEXECDIR)/roost"' \
+	-Ilib
+
+ifeq ($(V),release)
+VCFLAGS := -O2 -g $(HARDEN_CFLAGS)
+VLDFLAGS := $(HARDEN_LDFLAGS)
+else ifeq ($(V),test)
+VCFLAGS := -O2 -g $(HARDEN_CFLAGS) -DROOST_TEST_HOOKS
+VLDFLAGS := $(HARDEN_LDFLAGS)
+else ifeq ($(V),asan)
+VCFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined -fPIE -DROOST_TEST_HOOKS -DROOST_SANDBOX_DEBUG
+VLDFLAGS := -fsanitize=address,undefined -pie
+else ifeq ($(V),fuzz)
+CC := clang
+VCFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+	-DROOST_FUZZ
+VLDFLAGS := -fsanitize=fuzzer,address,undefined
+else
+$(error unknown variant V=$(V))
+endif
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+
+ALL_CFLAGS := -std=c17 $(WARN) $(VCFLAGS) $(DEFS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+ALL_LDFLAGS := $(VLDFLAGS) -Wl,--as-needed $(LDFLAGS)
+
+# Filled in by the module.mk fragments.
+LIBS :=
+SBIN_PROGS :=
+BIN_PROGS :=
+LIBEXEC_PROGS :=
+LIBEXEC_LINKS :=
+FUZZERS :=
+
+include $(sort $(wildcard */module.mk */*/module.mk))
+
+# Libraries: NAME_SRCS -> $(O)/libNAME.a; programs link them in order.
+define LIB_template
+$(1)_OBJS := $$(patsubst %.c,$(O)/obj/%.o,$$($(1)_SRCS))
+$(O)/lib$(1).a: $$($(1)_OBJS)
+	@mkdir -p $$(@D)
+	@rm -f $$@
+	@ar rcs $$@ $$^
+ALL_OBJS += $$($(1)_OBJS)
+endef
+$(foreach l,$(LIBS),$(eval $(call LIB_template,$(l))))
+
+LIB_ARCHIVES := $(foreach l,$(LIBS),$(O)/lib$(l).a)
+# Archives depend on each other in both directions (storage on lib's log).
+LINK_LIBS = -Wl,--start-group $(LIB_ARCHIVES) -Wl,--end-group $(PKG_LIBS)
+
+define PROG_template
+$(1)_OBJS := $$(patsubst %.c,$(O)/obj/%.o,$$($(1)_SRCS))
+$(2)/$(1): $$($(1)_OBJS) $$(LIB_ARCHIVES)
+	@mkdir -p $$(@D)
+	@echo "  LD      $$@"
+	@$$(CC) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJS) $$(LINK_LIBS)
+ALL_OBJS += $$($(1)_OBJS)
+endef
+$(foreach p,$(SBIN_PROGS),$(eval $(call PROG_template,$(p),$(O)/sbin)))
+$(foreach p,$(BIN_PROGS),$(eval $(call PROG_template,$(p),$(O)/bin)))
+$(foreach p,$(LIBEXEC_PROGS),$(eval $(call PROG_template,$(p),$(O)/libexec/roost)))
+
+PROGRAMS := $(addprefix $(O)/sbin/,$(SBIN_PROGS)) $(addprefix $(O)/bin/,$(BIN_PROGS)) \
+	$(addprefix $(O)/libexec/roost/,$(LIBEXEC_PROGS))
+
+# Unit tests: tests/unit/test-NAME.c, each a cmocka program with every library.
+UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+UNIT_PROGS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRCS))
+$(O)/tests/%: $(O)/obj/tests/unit/%.o $(LIB_ARCHIVES)
+	@mkdir -p $(@D)
+	@$(CC) $(ALL_LDFLAGS) -o $@ $< $(LINK_LIBS) $(CMOCKA_LIBS)
+ALL_OBJS += $(patsubst %.c,$(O)/obj/%.o,$(UNIT_SRCS))
+
+# Fuzz harnesses: fuzz/fuzz-NAME.c, linked with libFuzzer.
+FUZZ_SRCS := $(wildcard fuzz/fuzz-*.c)
+FUZZ_PROGS := $(patsubst fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRCS))
+$(O)/fuzz/%: $(O)/obj/fuzz/%.o $(LIB_ARCHIVES)
+	@mkdir -p $(@D)
+	@$(CC) $(ALL_LDFLAGS) -o $@ $< $(LINK_LIBS)
+ALL_OBJS += $(patsubst %.c,$(O)/obj/%.o,$(FUZZ_SRCS))
+
+$(O)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+.PHONY: all unit fuzz install
+.DEFAULT_GOAL := all
+all: $(PROGRAMS) $(O)/.links
+unit: $(UNIT_PROGS)
+fuzz: $(FUZZ_PROGS)
+
+# Extra names for helpers (e.g. deliver -> roost-lda), as NAME:TARGET pairs.
+$(O)/.links: $(PROGRAMS)
+	@for l in $(LIBEXEC_LINKS); do ln -sf $${l#*:} $(O)/libexec/roost/$${l%%:*}; done
+	@mkdir -p $(@D) && touch $@
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBEXECDIR)/roost
+	$(foreach p,$(SBIN_PROGS),install -m 0755 $(O)/sbin/$(p) $(DESTDIR)$(PREFIX)/sbin/$(p);)
+	$(foreach p,$(BIN_PROGS),install -m 0755 $(O)/bin/$(p) $(DESTDIR)$(PREFIX)/bin/$(p);)
+	$(foreach p,$(LIBEXEC_PROGS),install -m 0755 $(O)/libexec/roost/$(p) $(DESTDIR)$(LIBEXECDIR)/roost/$(p);)
+	$(foreach l,$(LIBEXEC_LINKS),ln -sf $(lastword $(subst :, ,$(l))) $(DESTDIR)$(LIBEXECDIR)/roost/$(firstword $(subst :, ,$(l)));)
+	$(INSTALL_EXTRA)
+
+-include $(ALL_OBJS:.o=.d)
+.SECONDARY:
