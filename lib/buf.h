@@ -25,7 +25,10 @@ struct buf {
 	size_t max_;
 };
 
-#define BUF_INIT(max) {NULL, 0, 0, (max)}
+#define BUF_INIT(max)             \
+	{                         \
+		NULL, 0, 0, (max) \
+	}
 
 /* Sets up an empty buffer that refuses to grow past max bytes. */
 void buf_init(struct buf *b, size_t max);

@@ -43,8 +43,8 @@ static struct {
 enum log_class { CLASS_ERROR, CLASS_INFO, CLASS_DEBUG };
 
 static const char *const level_names[] = {
-	[LOG_LEVEL_DEBUG] = "Debug",     [LOG_LEVEL_INFO] = "Info",   [LOG_LEVEL_WARNING] = "Warning",
-	[LOG_LEVEL_ERROR] = "Error",     [LOG_LEVEL_FATAL] = "Fatal", [LOG_LEVEL_PANIC] = "Panic",
+	[LOG_LEVEL_DEBUG] = "Debug", [LOG_LEVEL_INFO] = "Info",	  [LOG_LEVEL_WARNING] = "Warning",
+	[LOG_LEVEL_ERROR] = "Error", [LOG_LEVEL_FATAL] = "Fatal", [LOG_LEVEL_PANIC] = "Panic",
 };
 static const char level_chars[] = "DIWEFP";
 
@@ -101,7 +101,7 @@ static int facility_from_name(const char *name)
 		const char *name;
 		int value;
 	} facilities[] = {
-		{"mail", LOG_MAIL},     {"daemon", LOG_DAEMON}, {"user", LOG_USER},
+		{"mail", LOG_MAIL},	{"daemon", LOG_DAEMON}, {"user", LOG_USER},
 		{"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
 		{"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
 		{"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
@@ -337,7 +337,8 @@ void log_write_prefixed(enum log_level level, const char *prefix, const char *te
 			time_t now = time(NULL);
 			struct tm tm;
 
-			if (localtime_r(&now, &tm) != NULL && log_strftime(stamp, sizeof(stamp), &tm))
+			if (localtime_r(&now, &tm) != NULL &&
+			    log_strftime(stamp, sizeof(stamp), &tm))
 				(void)buf_append_str(&line, stamp);
 		}
 		(void)buf_append_str(&line, prefix);
@@ -381,13 +382,13 @@ void log_printf(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-#define LOG_FN(name, level)                                                                        \
-	void name(const char *fmt, ...)                                                            \
-	{                                                                                          \
-		va_list ap;                                                                        \
-		va_start(ap, fmt);                                                                 \
-		log_vprintf(level, fmt, ap);                                                       \
-		va_end(ap);                                                                        \
+#define LOG_FN(name, level)                  \
+	void name(const char *fmt, ...)      \
+	{                                    \
+		va_list ap;                  \
+		va_start(ap, fmt);           \
+		log_vprintf(level, fmt, ap); \
+		va_end(ap);                  \
 	}
 LOG_FN(log_debug, LOG_LEVEL_DEBUG)
 LOG_FN(log_info, LOG_LEVEL_INFO)

@@ -25,13 +25,13 @@ enum log_level {
 
 /* Where log_direct_init() sends lines. Empty strings mean "as log_path". */
 struct log_settings {
-	const char *log_path;       /* "syslog", a file, or /dev/stderr */
+	const char *log_path;	    /* "syslog", a file, or /dev/stderr */
 	const char *info_log_path;  /* "" = same as log_path */
 	const char *debug_log_path; /* "" = same as info_log_path */
 	const char *syslog_ident;   /* instance_name */
 	const char *syslog_facility;
-	const char *log_timestamp;  /* strftime format for file lines */
-	bool debug;                 /* whether debug lines are written at all */
+	const char *log_timestamp; /* strftime format for file lines */
+	bool debug;		   /* whether debug lines are written at all */
 };
 
 /* The longest line a process may send through master; longer is cut. */

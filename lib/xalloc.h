@@ -22,10 +22,10 @@ char *i_strndup(const char *s, size_t n);
 char *i_strdup_or_null(const char *s);
 
 /* Frees and sets the pointer to NULL. */
-#define I_FREE(p)                                                                                  \
-	do {                                                                                       \
-		free(p);                                                                           \
-		(p) = NULL;                                                                        \
+#define I_FREE(p)           \
+	do {                \
+		free(p);    \
+		(p) = NULL; \
 	} while (0)
 
 /* Logs the Dovecot-style out-of-memory line and exits 83. */
