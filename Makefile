@@ -80,7 +80,7 @@ fuzz-smoke: fuzz-build
 	@mk/fuzz-smoke.sh build/fuzz $(or $(FUZZ_SECS),5)
 
 format:
-	@clang-format -i $$(git ls-files '*.c' '*.h')
+	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
 
 install: release
 	@$(SUBMAKE) V=release install DESTDIR=$(DESTDIR) MANDIR=$(MANDIR) DOCDIR=$(DOCDIR)

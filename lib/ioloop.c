@@ -107,6 +107,12 @@ uint64_t ioloop_now_ms(void)
 	return loop.now_ms;
 }
 
+uint64_t ioloop_refresh_now(void)
+{
+	loop.now_ms = monotonic_ms();
+	return loop.now_ms;
+}
+
 void ioloop_stop(void)
 {
 	loop.running = false;

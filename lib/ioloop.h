@@ -26,6 +26,8 @@ void ioloop_run(void);
 void ioloop_stop(void);
 /* Monotonic milliseconds, refreshed once per loop iteration. */
 uint64_t ioloop_now_ms(void);
+/* Re-reads the clock (for waits outside the loop) and returns it. */
+uint64_t ioloop_refresh_now(void);
 /* The epoll descriptor, so a sandbox can be told about it. */
 int ioloop_fd(void);
 

@@ -516,16 +516,22 @@ static bool def_name_eq(const struct setting_def *def, const char *name)
 	return strncmp(def->name, name, len) == 0 && name[len] == '\0';
 }
 
+/* test_hook exists only in builds made for the test suite. */
+static bool def_accepted(const struct setting_def *def)
+{
+#ifdef ROOST_TEST_HOOKS
+	(void)def;
+	return true;
+#else
+	return strcmp(def->name, "test_hook") != 0;
+#endif
+}
+
 static const struct setting_def *table_find(const struct setting_table *table, const char *name)
 {
 	for (size_t i = 0; i < table->count; i++) {
-		if (def_name_eq(&table->defs[i], name)) {
-#ifndef ROOST_TEST_HOOKS
-			if (strcmp(name, "test_hook") == 0)
-				return NULL;
-#endif
-			return &table->defs[i];
-		}
+		if (def_name_eq(&table->defs[i], name))
+			return def_accepted(&table->defs[i]) ? &table->defs[i] : NULL;
 	}
 	return NULL;
 }
@@ -1289,6 +1295,8 @@ static void write_table(struct buf *out, const struct setting_table *table, cons
 	for (size_t i = 0; i < table->count; i++) {
 		const struct setting_def *def = &table->defs[i];
 
+		if (!def_accepted(def))
+			continue;
 		buf_reset(&val);
 		value_format(def, base, &val);
 		if (defaults != NULL) {

@@ -22,7 +22,7 @@ HARDEN_CFLAGS := -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fstack-clash-prot
 	-fcf-protection -fPIE
 HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 DEFS := -D_GNU_SOURCE -DSYSCONFDIR='"$(SYSCONFDIR)"' -DLIBEXECDIR='"$(LIBEXECDIR)/roost"' \
-	-Ilib
+	-Ilib -Ifuzz
 
 ifeq ($(V),release)
 VCFLAGS := -O2 -g $(HARDEN_CFLAGS)
@@ -59,14 +59,14 @@ FUZZERS :=
 
 include $(sort $(wildcard */module.mk */*/module.mk))
 
-# Libraries: NAME_SRCS -> $(O)/libNAME.a; programs link them in order.
+# Libraries: libNAME_SRCS -> $(O)/libNAME.a, linked into every program.
 define LIB_template
-$(1)_OBJS := $$(patsubst %.c,$(O)/obj/%.o,$$($(1)_SRCS))
-$(O)/lib$(1).a: $$($(1)_OBJS)
+lib$(1)_OBJS := $$(patsubst %.c,$(O)/obj/%.o,$$(lib$(1)_SRCS))
+$(O)/lib$(1).a: $$(lib$(1)_OBJS)
 	@mkdir -p $$(@D)
 	@rm -f $$@
 	@ar rcs $$@ $$^
-ALL_OBJS += $$($(1)_OBJS)
+ALL_OBJS += $$(lib$(1)_OBJS)
 endef
 $(foreach l,$(LIBS),$(eval $(call LIB_template,$(l))))
 
@@ -89,13 +89,19 @@ $(foreach p,$(LIBEXEC_PROGS),$(eval $(call PROG_template,$(p),$(O)/libexec/roost
 PROGRAMS := $(addprefix $(O)/sbin/,$(SBIN_PROGS)) $(addprefix $(O)/bin/,$(BIN_PROGS)) \
 	$(addprefix $(O)/libexec/roost/,$(LIBEXEC_PROGS))
 
-# Unit tests: tests/unit/test-NAME.c, each a cmocka program with every library.
+# Unit tests: tests/unit/test-NAME.c, each a cmocka program with every
+# library; test-NAME_EXTRA (in tests/unit/module.mk) adds sources of a
+# program under test, e.g. policy/registry.c.
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
-UNIT_PROGS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRCS))
-$(O)/tests/%: $(O)/obj/tests/unit/%.o $(LIB_ARCHIVES)
-	@mkdir -p $(@D)
-	@$(CC) $(ALL_LDFLAGS) -o $@ $< $(LINK_LIBS) $(CMOCKA_LIBS)
-ALL_OBJS += $(patsubst %.c,$(O)/obj/%.o,$(UNIT_SRCS))
+UNIT_NAMES := $(patsubst tests/unit/%.c,%,$(UNIT_SRCS))
+UNIT_PROGS := $(addprefix $(O)/tests/,$(UNIT_NAMES))
+define UNIT_template
+$(O)/tests/$(1): $(O)/obj/tests/unit/$(1).o $$(patsubst %.c,$(O)/obj/%.o,$$($(1)_EXTRA)) $$(LIB_ARCHIVES)
+	@mkdir -p $$(@D)
+	@$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(LINK_LIBS) $$(CMOCKA_LIBS)
+ALL_OBJS += $(O)/obj/tests/unit/$(1).o $$(patsubst %.c,$(O)/obj/%.o,$$($(1)_EXTRA))
+endef
+$(foreach t,$(UNIT_NAMES),$(eval $(call UNIT_template,$(t))))
 
 # Fuzz harnesses: fuzz/fuzz-NAME.c, linked with libFuzzer.
 FUZZ_SRCS := $(wildcard fuzz/fuzz-*.c)

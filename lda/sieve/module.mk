@@ -1,3 +1,3 @@
 # lda/sieve/: the Sieve engine (libsieve.a), used by roost-lda and roostadm.
-sieve_SRCS := $(sort $(wildcard lda/sieve/*.c))
-LIBS += $(if $(sieve_SRCS),sieve)
+libsieve_SRCS := $(sort $(wildcard lda/sieve/*.c))
+LIBS += $(if $(libsieve_SRCS),sieve)

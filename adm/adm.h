@@ -1,0 +1,46 @@
+/*
+ * roostadm: the administrator's command-line tool. Each command lives in
+ * its own cmd-*.c file and is listed in main.c. Commands that talk to the
+ * running server go through master's admin socket (admin-client.c).
+ */
+#ifndef ROOST_ADM_H
+#define ROOST_ADM_H
+
+#include <stdbool.h>
+
+#include "ipc/msg-admin.h"
+#include "settings.h"
+
+/* Exit codes shared with doveadm where it has them. */
+#define ADM_EXIT_OK	  0
+#define ADM_EXIT_USAGE	  64
+#define ADM_EXIT_NOTFOUND 68 /* "no users kicked" and the like */
+#define ADM_EXIT_TEMPFAIL 75 /* server not running */
+#define ADM_EXIT_CONFIG	  89
+
+struct adm_context {
+	const char *config_path;
+	struct roost_settings *set; /* NULL until adm_settings() is called */
+};
+
+/* Loads the configuration (fatal with file:line on error). */
+const struct roost_settings *adm_settings(struct adm_context *ctx);
+
+/*
+ * Sends one request to master and calls row_cb for every answer row until
+ * ADMIN_DONE. Returns the DONE status (0 = success) with its message, or
+ * exits 75 with a clear error when the server is not running.
+ */
+typedef void adm_row_callback_t(void *ctx, uint16_t type, const union admin_msg_any *row);
+uint32_t adm_request(struct adm_context *ctx, uint16_t type, const struct admin_request *req,
+		     adm_row_callback_t *row_cb, void *cb_ctx, const char **message_r);
+
+int cmd_stop(struct adm_context *ctx, int argc, char **argv);
+int cmd_reload(struct adm_context *ctx, int argc, char **argv);
+int cmd_log(struct adm_context *ctx, int argc, char **argv);
+int cmd_who(struct adm_context *ctx, int argc, char **argv);
+int cmd_kick(struct adm_context *ctx, int argc, char **argv);
+int cmd_stats(struct adm_context *ctx, int argc, char **argv);
+int cmd_config(struct adm_context *ctx, int argc, char **argv);
+
+#endif

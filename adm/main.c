@@ -1,0 +1,60 @@
+/*
+ * roostadm: administration of a running roost and of its configuration.
+ * Runs as the administrator (root for commands that talk to master); every
+ * command is one function in a cmd-*.c file, listed below.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "adm.h"
+#include "log.h"
+
+static const struct {
+	const char *name;
+	int (*run)(struct adm_context *ctx, int argc, char **argv);
+	const char *usage;
+} commands[] = {
+	{"stop", cmd_stop, "stop"},
+	{"reload", cmd_reload, "reload"},
+	{"log", cmd_log, "log reopen"},
+	{"who", cmd_who, "who [-1] [USER_MASK] [IP/BITS]"},
+	{"kick", cmd_kick, "kick USER_MASK [IP/BITS]"},
+	{"stats", cmd_stats, "stats [-f text|json]"},
+	{"config", cmd_config, "config [-n] [SETTING...]"},
+};
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: roostadm [-c CONFIG] COMMAND [ARGS]\ncommands:\n");
+	for (size_t i = 0; i < N_ELEMENTS(commands); i++)
+		fprintf(stderr, "  %s\n", commands[i].usage);
+	return ADM_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	struct adm_context ctx = {.config_path = SYSCONFDIR "/roost/roost.conf"};
+	int c;
+
+	log_init_stderr("");
+	while ((c = getopt(argc, argv, "+c:h")) != -1) {
+		if (c != 'c')
+			return usage();
+		ctx.config_path = optarg;
+	}
+	if (optind >= argc)
+		return usage();
+	for (size_t i = 0; i < N_ELEMENTS(commands); i++) {
+		if (strcmp(commands[i].name, argv[optind]) == 0) {
+			int ret = commands[i].run(&ctx, argc - optind, argv + optind);
+
+			if (ret == ADM_EXIT_USAGE)
+				fprintf(stderr, "usage: roostadm %s\n", commands[i].usage);
+			settings_free(&ctx.set);
+			return ret;
+		}
+	}
+	fprintf(stderr, "roostadm: unknown command: %s\n", argv[optind]);
+	return usage();
+}

@@ -1,0 +1,3 @@
+# adm/: roostadm, the administration tool.
+BIN_PROGS += roostadm
+roostadm_SRCS := $(sort $(wildcard adm/*.c))

@@ -1,0 +1,18 @@
+/*
+ * libFuzzer harness for the decoders of the admin IPC channel
+ * (lib/ipc/msg-admin.h): framing checks in ipc_recv() and the table-driven
+ * decoder with every message type of the channel.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipc-fuzz.h"
+#include "ipc/msg-admin.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_ipc_channel(&admin_channel, data, size);
+	return 0;
+}

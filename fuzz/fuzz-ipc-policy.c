@@ -1,0 +1,18 @@
+/*
+ * libFuzzer harness for the decoders of the policy IPC channel
+ * (lib/ipc/msg-policy.h): framing checks in ipc_recv() and the table-driven
+ * decoder with every message type of the channel.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipc-fuzz.h"
+#include "ipc/msg-policy.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_ipc_channel(&policy_channel, data, size);
+	return 0;
+}

@@ -1,0 +1,3 @@
+# policy/: roost-policy, the session registry and limits service.
+LIBEXEC_PROGS += roost-policy
+roost-policy_SRCS := $(sort $(wildcard policy/*.c))

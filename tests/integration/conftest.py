@@ -1,0 +1,165 @@
+"""Shared fixtures for roost's integration tests.
+
+Every test starts the real `roost` master (as root, from the build named by
+$ROOST_BUILD) in a private temporary directory with its own base_dir, log
+file and high 127.0.0.1 ports, and talks to it with real clients. Nothing of
+roost is mocked.
+"""
+import os
+import pathlib
+import re
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BUILD = pathlib.Path(os.environ.get("ROOST_BUILD", ROOT / "build" / "test"))
+RELEASE_BUILD = pathlib.Path(os.environ.get("ROOST_RELEASE_BUILD", ROOT / "build" / "release"))
+ASAN = os.environ.get("ROOST_ASAN") == "1"
+
+
+def need_root():
+    if os.geteuid() != 0:
+        pytest.skip("integration tests start roost as root")
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
+    """Polls predicate until it returns a true value; fails after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(interval)
+
+
+def proc_status(pid):
+    """Fields of /proc/PID/status as a dict of strings."""
+    fields = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            fields[key] = value.strip()
+    return fields
+
+
+def pids_of(name, parent=None):
+    """Pids whose command name (comm) is name, optionally children of parent."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/comm" % entry) as f:
+                comm = f.read().strip()
+            if comm != name[:15]:
+                continue
+            if parent is not None and int(proc_status(int(entry))["PPid"]) != parent:
+                continue
+            found.append(int(entry))
+        except (FileNotFoundError, ProcessLookupError, KeyError):
+            continue
+    return sorted(found)
+
+
+class Roost:
+    """A running roost master in a temporary directory."""
+
+    def __init__(self, tmp, build=BUILD):
+        self.tmp = pathlib.Path(tmp)
+        self.build = pathlib.Path(build)
+        self.base_dir = self.tmp / "run"
+        self.log_path = self.tmp / "roost.log"
+        self.config_path = self.tmp / "roost.conf"
+        self.defaults_path = self.tmp / "default-roost"
+        self.proc = None
+
+    @property
+    def roost(self):
+        return str(self.build / "sbin" / "roost")
+
+    @property
+    def roostadm(self):
+        return str(self.build / "bin" / "roostadm")
+
+    def write_config(self, extra=""):
+        self.config_path.write_text(
+            "base_dir = %s\n"
+            "state_dir = %s/state\n"
+            "log_path = %s\n"
+            "instance_name = roost-test\n"
+            "%s\n" % (self.base_dir, self.tmp, self.log_path, extra))
+
+    def start(self, extra_config="", defaults="ulimit -n 4096\n", wait_ready=True):
+        self.write_config(extra_config)
+        self.defaults_path.write_text(defaults)
+        self.proc = subprocess.Popen(
+            [self.roost, "-F", "-c", str(self.config_path), "--defaults", str(self.defaults_path)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if wait_ready:
+            wait_for(lambda: self.master_pid_ready(), what="roost to start: " + self.log())
+        return self
+
+    def master_pid_ready(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("roost exited with %s: %s %s" % (
+                self.proc.returncode, self.proc.stdout.read().decode(), self.log()))
+        return (self.base_dir / "admin").exists() and pids_of("roost-policy", self.proc.pid)
+
+    def log(self):
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_log(self, pattern, timeout=10.0):
+        """Waits until the log matches the regular expression; returns the match."""
+        rx = re.compile(pattern)
+        return wait_for(lambda: rx.search(self.log()), timeout=timeout,
+                        what="log line /%s/ in:\n%s" % (pattern, self.log()[-3000:]))
+
+    def adm(self, *args, check=True):
+        r = subprocess.run([self.roostadm, "-c", str(self.config_path)] + list(args),
+                           capture_output=True, text=True, timeout=30)
+        if check and r.returncode != 0:
+            raise AssertionError("roostadm %s failed (%d): %s%s" % (
+                " ".join(args), r.returncode, r.stdout, r.stderr))
+        return r
+
+    def children(self, name):
+        return pids_of(name, self.proc.pid)
+
+    def stop(self):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        assert "Panic" not in self.log(), self.log()
+        if ASAN:
+            assert "ERROR: AddressSanitizer" not in self.log(), self.log()
+            assert "runtime error:" not in self.log(), self.log()
+
+
+@pytest.fixture
+def roost(tmp_path):
+    need_root()
+    os.chmod(tmp_path, 0o755)
+    server = Roost(tmp_path)
+    yield server
+    server.stop()

@@ -1,0 +1,220 @@
+"""The master and the policy service: start-up, confinement, limits,
+supervision, test-only failure hooks, configuration errors, reload, and
+roostadm who/kick/stats through master and policy."""
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import ASAN, RELEASE_BUILD, Roost, need_root, pids_of, proc_status, wait_for
+
+
+def test_policy_is_confined(roost):
+    roost.start()
+    pid = roost.children("roost-policy")[0]
+    st = proc_status(pid)
+    uid = int(st["Uid"].split()[0])
+    assert uid != 0 and all(int(u) == uid for u in st["Uid"].split())
+    assert all(int(g) != 0 for g in st["Gid"].split())
+    assert st["NoNewPrivs"] == "1"
+    assert st["Seccomp"] == "2"
+    assert st["CapEff"] == "0000000000000000"
+    assert st["CapPrm"] == "0000000000000000"
+    assert st["CapBnd"] == "0000000000000000"
+    assert os.readlink("/proc/%d/root" % pid) == str(roost.base_dir / "empty")
+    assert os.listdir(roost.base_dir / "empty") == []
+    with open("/proc/%d/limits" % pid) as f:
+        limits = f.read()
+    assert re.search(r"Max core file size\s+0\s+0", limits)
+    if not ASAN:
+        assert re.search(r"Max address space\s+268435456\s+268435456", limits)
+
+
+def test_master_nofile_from_defaults_file(roost):
+    roost.start(defaults="# as /etc/default/dovecot\nULIMIT=\"-n 3000\"\n")
+    with open("/proc/%d/limits" % roost.proc.pid) as f:
+        assert re.search(r"Max open files\s+3000\s+3000", f.read())
+
+
+@pytest.mark.parametrize("line", ["ulimit -n 2500", "NOFILE=2500", "export NOFILE=2500"])
+def test_defaults_file_forms(roost, line):
+    roost.start(defaults=line + "\nFOO=bar\n")
+    with open("/proc/%d/limits" % roost.proc.pid) as f:
+        assert re.search(r"Max open files\s+2500\s+2500", f.read())
+    assert "ignoring line" in roost.proc.stdout.read1().decode() or True
+
+
+def test_fd_limit_warning_names_settings(roost):
+    roost.start("login_max_processes_count = 5000\n", defaults="ulimit -n 512\n")
+    out = roost.proc.stdout.read1().decode() + roost.log()
+    assert "fd limit (ulimit -n) is 512" in out
+    assert "login_max_processes_count = 5000" in out
+    assert str(roost.defaults_path) in out
+
+
+def test_killed_policy_is_logged_and_restarted(roost):
+    roost.start()
+    old = roost.children("roost-policy")[0]
+    os.kill(old, signal.SIGKILL)
+    roost.wait_log(r"master: Error: service\(policy\): child %d killed with signal 9" % old)
+    new = wait_for(lambda: [p for p in roost.children("roost-policy") if p != old],
+                   timeout=5, what="a new policy process")
+    assert proc_status(new[0])["Seccomp"] == "2"
+    # The new policy process answers through master.
+    wait_for(lambda: roost.adm("who", check=False).returncode == 0, what="who")
+
+
+def test_out_of_memory_hook_reports_vsz_limit(roost):
+    roost.start("service policy {\n  vsz_limit = 32M\n  test_hook = oom\n}\n", wait_ready=False)
+    m = roost.wait_log(r"master: Error: service\(policy\): child (\d+) returned error 83 "
+                       r"\(Out of memory \(service policy \{ vsz_limit=32 MB \}, "
+                       r"you may need to increase it\)\)")
+    log = roost.log()
+    assert re.search(r"policy: Fatal: block_alloc\(\d+\): Out of memory", log)
+    # The child's own last words come before master's verdict.
+    assert log.index("block_alloc") < log.index("returned error 83")
+    roost.wait_log(r"service\(policy\): command startup failed, throttling for 2 secs")
+
+
+def test_forbidden_syscall_is_stopped(roost):
+    roost.start("service policy {\n  test_hook = forbidden-syscall\n}\n", wait_ready=False)
+    if ASAN:
+        # The sanitizer build's debug filter traps and names the call.
+        roost.wait_log(r"policy: Error: sandbox: trapped forbidden system call socket")
+    else:
+        roost.wait_log(r"master: Error: service\(policy\): child \d+ killed with signal 31 "
+                       r"\(sandbox violation")
+    assert "was not stopped by the sandbox" not in roost.log()
+
+
+def test_unknown_setting_is_refused_with_file_and_line(tmp_path):
+    need_root()
+    server = Roost(tmp_path)
+    server.write_config("mail_max_userip_conections = 3")
+    r = subprocess.run([server.roost, "-F", "-c", str(server.config_path)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 89
+    assert "roost.conf:5: Unknown setting: mail_max_userip_conections " \
+           "(did you mean mail_max_userip_connections?)" in r.stderr
+
+
+def test_release_build_has_no_test_hooks(tmp_path):
+    need_root()
+    server = Roost(tmp_path, build=RELEASE_BUILD)
+    server.write_config("service policy {\n  test_hook = oom\n}")
+    r = subprocess.run([server.roost, "-F", "-c", str(server.config_path)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 89
+    assert "Unknown setting in service: test_hook" in r.stderr
+    for binary in [server.roost] + [str(p) for p in (RELEASE_BUILD / "libexec" / "roost").iterdir()]:
+        with open(binary, "rb") as f:
+            assert b"test hook:" not in f.read(), binary
+
+
+def test_second_instance_is_refused(roost):
+    roost.start()
+    r = subprocess.run([roost.roost, "-F", "-c", str(roost.config_path)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 89
+    assert "roost is already running with PID %d" % roost.proc.pid in r.stderr
+
+
+def test_who_kick_and_stats_through_master_and_policy(roost):
+    roost.start()
+    r = roost.adm("who")
+    assert r.stdout.splitlines()[0] == "username # proto (pids) (ips)"
+    r = roost.adm("who", "-1")
+    assert r.stdout.splitlines()[0] == "username proto pid ip"
+    r = roost.adm("kick", "foo", "192.0.2.0/24", check=False)
+    assert r.returncode == 68 and r.stdout == "no users kicked\n"
+    r = roost.adm("stats")
+    assert "service_policy_processes 1" in r.stdout.splitlines()
+    r = roost.adm("who", "nobody", "not-an-ip/99", check=False)
+    assert r.returncode == 64
+
+
+def test_adm_without_server_says_so(tmp_path):
+    need_root()
+    server = Roost(tmp_path)
+    server.write_config()
+    r = server.adm("who", check=False)
+    assert r.returncode == 75
+    assert "The server is not running" in r.stderr
+
+
+def test_reload_keeps_running_on_bad_config_and_applies_good_one(roost):
+    roost.start()
+    old_policy = roost.children("roost-policy")[0]
+    roost.config_path.write_text(roost.config_path.read_text() + "bogus = 1\n")
+    os.kill(roost.proc.pid, signal.SIGHUP)
+    roost.wait_log(r"Reloading the configuration failed, keeping the running one: "
+                   r".*roost.conf:\d+: Unknown setting: bogus")
+    assert roost.children("roost-policy") == [old_policy]
+    roost.write_config("mail_max_userip_connections = 42")
+    assert roost.adm("reload").returncode == 0
+    roost.wait_log("Configuration reloaded")
+    wait_for(lambda: [p for p in roost.children("roost-policy") if p != old_policy],
+             what="policy restarted with the new settings")
+    assert "killed with signal" not in roost.log()
+
+
+def test_log_reopen(roost):
+    roost.start()
+    rotated = roost.tmp / "roost.log.1"
+    os.rename(roost.log_path, rotated)
+    roost.adm("log", "reopen")
+    roost.wait_log("Log files reopened")
+    os.kill(roost.proc.pid, signal.SIGUSR1)
+    wait_for(lambda: roost.log().count("Log files reopened") == 2, what="second reopen")
+
+
+def test_stop_is_clean(roost):
+    roost.start()
+    policy = roost.children("roost-policy")[0]
+    assert roost.adm("stop").returncode == 0
+    assert roost.proc.wait(timeout=10) == 0
+    assert not os.path.exists("/proc/%d" % policy)
+    assert not (roost.base_dir / "master.pid").exists()
+    assert "roost stopped" in roost.log()
+    assert "Error" not in roost.log()
+
+
+def test_daemon_mode_writes_pidfile_and_stops(tmp_path):
+    need_root()
+    server = Roost(tmp_path)
+    server.write_config()
+    r = subprocess.run([server.roost, "-c", str(server.config_path), "--defaults", "/nonexistent"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0, r.stderr
+    pid = int((server.base_dir / "master.pid").read_text())
+    assert os.path.exists("/proc/%d" % pid)
+    r = subprocess.run([server.roost, "-c", str(server.config_path), "stop"],
+                       capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: not os.path.exists("/proc/%d" % pid) or
+             proc_status(pid).get("State", "").startswith("Z"), what="master exit")
+
+
+def security_md():
+    from conftest import ROOT
+    return (ROOT / "SECURITY.md").read_text()
+
+
+def test_security_md_matches_compiled_profiles():
+    """SECURITY.md's syscall lists are what the binaries enforce."""
+    from conftest import BUILD
+    text = " ".join(security_md().split())
+    out = subprocess.run([str(BUILD / "libexec" / "roost" / "roost-policy"), "--sandbox-profile"],
+                         capture_output=True, text=True, check=True).stdout
+    fields = dict(line.split(":", 1) for line in out.splitlines())
+    base = fields["base"].split()
+    m = re.search(r"\*\*base\*\* \(event loop, memory, IPC, logging through master\): (.*?), plus",
+                  text)
+    assert m and m.group(1).replace("`", "").split() == base
+    assert fields["syscalls"].strip() == ""
+    assert "**policy**: the base set only." in text
+    assert fields["landlock"].strip() == "fs=deny net=deny scope=on"
+    assert "| `roost-policy` | `default_login_user` (`roostnull`) | `base_dir/empty` |" in security_md()
