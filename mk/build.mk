@@ -133,7 +133,8 @@ install: all
 	$(foreach p,$(BIN_PROGS),install -m 0755 $(O)/bin/$(p) $(DESTDIR)$(PREFIX)/bin/$(p);)
 	$(foreach p,$(LIBEXEC_PROGS),install -m 0755 $(O)/libexec/roost/$(p) $(DESTDIR)$(LIBEXECDIR)/roost/$(p);)
 	$(foreach l,$(LIBEXEC_LINKS),ln -sf $(lastword $(subst :, ,$(l))) $(DESTDIR)$(LIBEXECDIR)/roost/$(firstword $(subst :, ,$(l)));)
-	$(INSTALL_EXTRA)
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	for m in docs/*.[158]; do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
 
 -include $(ALL_OBJS:.o=.d)
 .SECONDARY:

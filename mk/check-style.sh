@@ -25,5 +25,10 @@ if [ -n "$hits" ]; then
 	echo "style: unbounded string functions in lib/"
 	fail=1
 fi
+if ! mandoc -Tlint -Wwarning docs/*.[1-8] >/dev/null 2>&1; then
+	mandoc -Tlint -Wwarning docs/*.[1-8]
+	echo "style: man page warnings (mandoc -Tlint)"
+	fail=1
+fi
 [ $fail = 0 ] && echo "style: ok"
 exit $fail

@@ -8,9 +8,11 @@ roost is mocked.
 import os
 import pathlib
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -157,9 +159,21 @@ class Roost:
 
 
 @pytest.fixture
-def roost(tmp_path):
+def work_dir():
+    """A private directory every roost process may traverse (mode 0755).
+
+    pytest's own tmp_path sits below a 0700 directory, which the unprivileged
+    processes (mail users, nobody) could not reach.
+    """
+    path = tempfile.mkdtemp(prefix="roost-it-", dir="/tmp")
+    os.chmod(path, 0o755)
+    yield pathlib.Path(path)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def roost(work_dir):
     need_root()
-    os.chmod(tmp_path, 0o755)
-    server = Roost(tmp_path)
+    server = Roost(work_dir)
     yield server
     server.stop()

@@ -90,9 +90,9 @@ def test_forbidden_syscall_is_stopped(roost):
     assert "was not stopped by the sandbox" not in roost.log()
 
 
-def test_unknown_setting_is_refused_with_file_and_line(tmp_path):
+def test_unknown_setting_is_refused_with_file_and_line(work_dir):
     need_root()
-    server = Roost(tmp_path)
+    server = Roost(work_dir)
     server.write_config("mail_max_userip_conections = 3")
     r = subprocess.run([server.roost, "-F", "-c", str(server.config_path)],
                        capture_output=True, text=True, timeout=10)
@@ -101,9 +101,9 @@ def test_unknown_setting_is_refused_with_file_and_line(tmp_path):
            "(did you mean mail_max_userip_connections?)" in r.stderr
 
 
-def test_release_build_has_no_test_hooks(tmp_path):
+def test_release_build_has_no_test_hooks(work_dir):
     need_root()
-    server = Roost(tmp_path, build=RELEASE_BUILD)
+    server = Roost(work_dir, build=RELEASE_BUILD)
     server.write_config("service policy {\n  test_hook = oom\n}")
     r = subprocess.run([server.roost, "-F", "-c", str(server.config_path)],
                        capture_output=True, text=True, timeout=10)
@@ -136,9 +136,9 @@ def test_who_kick_and_stats_through_master_and_policy(roost):
     assert r.returncode == 64
 
 
-def test_adm_without_server_says_so(tmp_path):
+def test_adm_without_server_says_so(work_dir):
     need_root()
-    server = Roost(tmp_path)
+    server = Roost(work_dir)
     server.write_config()
     r = server.adm("who", check=False)
     assert r.returncode == 75
@@ -182,9 +182,9 @@ def test_stop_is_clean(roost):
     assert "Error" not in roost.log()
 
 
-def test_daemon_mode_writes_pidfile_and_stops(tmp_path):
+def test_daemon_mode_writes_pidfile_and_stops(work_dir):
     need_root()
-    server = Roost(tmp_path)
+    server = Roost(work_dir)
     server.write_config()
     r = subprocess.run([server.roost, "-c", str(server.config_path), "--defaults", "/nonexistent"],
                        capture_output=True, text=True, timeout=10)
@@ -218,3 +218,44 @@ def test_security_md_matches_compiled_profiles():
     assert "**policy**: the base set only." in text
     assert fields["landlock"].strip() == "fs=deny net=deny scope=on"
     assert "| `roost-policy` | `default_login_user` (`roostnull`) | `base_dir/empty` |" in security_md()
+
+
+def test_missing_service_user_names_useradd(work_dir):
+    need_root()
+    server = Roost(work_dir)
+    server.write_config("default_login_user = roost-no-such-user")
+    r = subprocess.run([server.roost, "-F", "-c", str(server.config_path)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 89
+    assert ("User roost-no-such-user (default_login_user of service policy) does not exist: "
+            "create it with: useradd --system --no-create-home --home-dir /nonexistent "
+            "--shell /usr/sbin/nologin roost-no-such-user") in r.stderr
+
+
+def test_non_root_master_keeps_the_sandbox(work_dir):
+    """Development mode: no uid separation, but every other confinement."""
+    need_root()
+    os.chmod(work_dir, 0o777)
+    server = Roost(work_dir)
+    server.write_config("service policy {\n  test_hook = forbidden-syscall\n}")
+    server.proc = subprocess.Popen(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", server.roost, "-F",
+         "-c", str(server.config_path), "--defaults", "/nonexistent"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        if ASAN:
+            server.wait_log(r"policy: Error: sandbox: trapped forbidden system call socket")
+        else:
+            server.wait_log(r"service\(policy\): child \d+ killed with signal 31")
+        out = server.proc.stdout.read1().decode()
+        assert "roost is not running as root: no privilege separation by uid" in out
+        server.config_path.write_text(server.config_path.read_text().replace(
+            "test_hook = forbidden-syscall", ""))
+        os.kill(server.proc.pid, signal.SIGHUP)
+        pid = wait_for(lambda: [p for p in server.children("roost-policy")
+                                if proc_status(p).get("State", "")[0] in "RS"], what="policy")[0]
+        st = proc_status(pid)
+        assert st["Uid"].split()[0] == "65534"
+        assert st["NoNewPrivs"] == "1" and st["Seccomp"] == "2"
+    finally:
+        server.stop()
