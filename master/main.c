@@ -213,6 +213,7 @@ void master_reload(void)
 	settings_free(&master.set);
 	master.set = set;
 	services_settings_changed();
+	services_tls_reload();
 	log_info("Configuration reloaded");
 	services_reload();
 }

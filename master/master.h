@@ -13,6 +13,8 @@
 
 #include "buf.h"
 #include "ipc/ipc.h"
+#include "ipc/msg-auth.h"
+#include "ipc/msg-mail.h"
 #include "ipc/msg-policy.h"
 #include "settings.h"
 
@@ -24,13 +26,18 @@ enum service_kind {
 };
 
 struct service;
+struct master_session;
 
 struct process {
 	struct service *service;
 	pid_t pid;
+	uid_t uid; /* the identity it runs as */
+	gid_t gid;
 	uint64_t started_ms;
 	bool ready;
 	bool stopping; /* master asked it to stop: its end is not a failure */
+	/* Mail processes: idle until master hands them a session. */
+	struct master_session *session;
 	struct ipc_conn *conn;
 	int log_fd;
 	struct io *log_io;
@@ -51,6 +58,11 @@ struct service {
 	int listen_fds[8];
 	bool listen_ssl[8];
 	unsigned int listen_count;
+	/* Mail services: the identity of pre-started processes (mail_uid). */
+	bool prestart;
+	uid_t prestart_uid;
+	gid_t prestart_gid;
+	unsigned int idle_count;
 	struct process *processes;
 	unsigned int process_count;
 	/* Restart throttling after failed start-ups. */
@@ -76,6 +88,11 @@ struct master {
 	char admin_path[1100];
 	int admin_fd;
 	struct io *admin_io;
+	int userdb_fd; /* base_dir/auth-userdb, handed to auth */
+	/* TLS material read as root, handed to login processes only. */
+	struct buf tls_cert, tls_key, tls_ca;
+	char userdb_path[1100];
+	uint64_t next_session_id;
 };
 
 extern struct master master;
@@ -92,9 +109,21 @@ bool master_protocol_enabled(const char *protocol);
 struct process *process_lookup(pid_t pid);
 /* Regenerates the flattened settings handed to new children. */
 void services_settings_changed(void);
+/* Reads the TLS files again (after a reload). */
+void services_tls_reload(void);
 /* Restarts the long-running helpers so they pick up new settings. */
 void services_reload(void);
 unsigned int services_process_count(void);
+
+/*
+ * Starts a mail process of svc running as uid/gid (idle until a session is
+ * assigned), or returns an idle one with that identity. NULL when
+ * process_limit is reached or fork fails.
+ */
+struct process *mail_process_get(struct service *svc, uid_t uid, gid_t gid);
+/* Hands a session and its client descriptor to an idle mail process. */
+bool mail_process_assign(struct process *proc, struct master_session *session, int client_fd,
+			 const struct mail_session *msg);
 
 /* Describes a child's end in Dovecot's words ("returned error 83 (...)"). */
 void master_describe_exit(const struct service *svc, pid_t pid, int status, struct buf *out);
@@ -135,10 +164,28 @@ bool policy_client_input(struct process *proc, struct ipc_message *msg);
 void admin_init(void);
 void admin_deinit(void);
 
+/* auth-client.c: master's side of the auth channel. */
+typedef void auth_redeem_callback_t(void *ctx, const struct auth_master_redeem_reply *reply);
+void auth_client_attach(struct process *proc);
+void auth_client_detach(struct process *proc);
+/* Gives a new login process its connection to auth (now or when auth is up). */
+void auth_client_connect_login(struct process *login);
+/* Redeems a one-time token; cb gets NULL if auth is not available. */
+void auth_client_redeem(const struct auth_master_redeem *req, auth_redeem_callback_t *cb,
+			void *ctx);
+void auth_client_cancel(void *ctx);
+bool auth_client_input(struct process *proc, struct ipc_message *msg);
+
+/* handoff.c: a login process hands an authenticated client over. */
+bool handoff_input(struct process *login, struct ipc_message *msg);
+/* A login process went away: forget its pending hand-offs. */
+void handoff_login_gone(struct process *login);
+
 /* sessions.c: live mail sessions (sent again to a restarted policy). */
 struct master_session {
 	uint64_t id;
 	pid_t pid;
+	struct process *proc;
 	uint64_t start_time;
 	char service[POLICY_SERVICE_MAX];
 	char user[POLICY_USER_MAX];

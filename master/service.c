@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "ioloop.h"
 #include "ipc/ipc-codec.h"
 #include "ipc/msg-child.h"
+#include "ipc/msg-login.h"
 #include "log.h"
 #include "master.h"
 #include "net.h"
@@ -199,8 +201,123 @@ static void service_listen(struct service *svc)
 	}
 }
 
+/* The identity pre-started mail processes run as (mail_uid/mail_gid). */
+static void service_resolve_prestart(struct service *svc)
+{
+	const struct roost_settings *set = master.set;
+	struct passwd *pw;
+	struct group *gr;
+
+	svc->prestart = false;
+	if (svc->set->process_min_avail == 0 || set->mail_uid[0] == '\0')
+		return;
+	if (!master.is_root) {
+		svc->prestart_uid = geteuid();
+		svc->prestart_gid = getegid();
+		svc->prestart = true;
+		return;
+	}
+	pw = getpwnam(set->mail_uid);
+	if (pw == NULL)
+		fatal("mail_uid: user %s does not exist: create it with: %s", set->mail_uid,
+		      useradd_hint(set->mail_uid));
+	svc->prestart_uid = pw->pw_uid;
+	svc->prestart_gid = pw->pw_gid;
+	if (set->mail_gid[0] != '\0') {
+		gr = getgrnam(set->mail_gid);
+		if (gr == NULL)
+			fatal("mail_gid: group %s does not exist", set->mail_gid);
+		svc->prestart_gid = gr->gr_gid;
+	}
+	svc->prestart = true;
+}
+
+/* Reads the TLS files as root, once per configuration, for login processes. */
+static void services_read_tls(void)
+{
+	const struct roost_settings *set = master.set;
+	const struct {
+		const char *name;
+		const char *value;
+		struct buf *out;
+	} files[] = {
+		{"ssl_cert", set->ssl_cert, &master.tls_cert},
+		{"ssl_key", set->ssl_key, &master.tls_key},
+		{"ssl_ca", set->ssl_ca, &master.tls_ca},
+	};
+
+	bool have_login = false;
+
+	for (unsigned int i = 0; i < master.service_count; i++)
+		have_login = have_login || master.services[i].kind == SERVICE_LOGIN;
+	for (size_t i = 0; i < N_ELEMENTS(files); i++) {
+		const char *error;
+
+		buf_free_secret(files[i].out);
+		buf_init(files[i].out, 1024 * 1024);
+		if (!have_login || strcmp(set->ssl, "no") == 0 || files[i].value[0] == '\0')
+			continue;
+		if (!settings_read_file_value(files[i].value, buf_max(files[i].out), files[i].out,
+					      &error))
+			fatal("%s: Can't read %s: %s", files[i].name, files[i].value, error);
+	}
+	if (have_login && strcmp(set->ssl, "no") != 0 &&
+	    (buf_len(&master.tls_cert) == 0 || buf_len(&master.tls_key) == 0))
+		fatal("ssl = %s, but ssl_cert and ssl_key are not both set (use ssl = no to "
+		      "disable TLS)",
+		      set->ssl);
+}
+
+/* base_dir/auth-userdb, for roost-lda; bound by master, served by auth. */
+static void services_listen_userdb(const struct service *auth)
+{
+	const struct service_settings *set = auth->set;
+	mode_t mode = 0660;
+	uid_t uid = auth->uid;
+	gid_t gid = auth->gid;
+
+	if (!str_format(master.userdb_path, sizeof(master.userdb_path), "%s/%s",
+			master.set->base_dir, AUTH_USERDB_SOCKET))
+		fatal("base_dir is too long");
+	if (master.set->mail_gid[0] != '\0' && master.is_root) {
+		struct group *gr = getgrnam(master.set->mail_gid);
+
+		if (gr != NULL)
+			gid = gr->gr_gid;
+	}
+	for (unsigned int i = 0; i < set->unix_listener_count; i++) {
+		const struct unix_listener_settings *l = &set->unix_listeners[i];
+
+		if (strcmp(l->path, AUTH_USERDB_SOCKET) != 0)
+			continue;
+		mode = (mode_t)strtoul(l->mode, NULL, 8);
+		if (master.is_root && l->user[0] != '\0') {
+			struct passwd *pw = getpwnam(l->user);
+
+			if (pw == NULL)
+				fatal("unix_listener %s: user %s does not exist", l->path, l->user);
+			uid = pw->pw_uid;
+		}
+		if (master.is_root && l->group[0] != '\0') {
+			struct group *gr = getgrnam(l->group);
+
+			if (gr == NULL)
+				fatal("unix_listener %s: group %s does not exist", l->path,
+				      l->group);
+			gid = gr->gr_gid;
+		}
+	}
+	master.userdb_fd = net_listen_unix(master.userdb_path, 128, SOCK_SEQPACKET);
+	if (master.userdb_fd < 0)
+		fatal("Can't create %s: %m", master.userdb_path);
+	if ((master.is_root && chown(master.userdb_path, uid, gid) < 0) ||
+	    chmod(master.userdb_path, mode) < 0)
+		fatal("Can't set the owner and mode of %s: %m", master.userdb_path);
+}
+
 void services_init(void)
 {
+	master.userdb_fd = -1;
 	master.services = i_calloc(N_ELEMENTS(service_kinds), sizeof(*master.services));
 	for (size_t i = 0; i < N_ELEMENTS(service_kinds); i++) {
 		const struct service_kind_info *k = &service_kinds[i];
@@ -227,7 +344,12 @@ void services_init(void)
 		service_prepare_chroot(svc);
 		if (svc->kind == SERVICE_LOGIN)
 			service_listen(svc);
+		else if (svc->kind == SERVICE_MAIL)
+			service_resolve_prestart(svc);
+		else if (svc->kind == SERVICE_AUTH)
+			services_listen_userdb(svc);
 	}
+	services_read_tls();
 	services_settings_changed();
 }
 
@@ -237,10 +359,25 @@ void services_settings_changed(void)
 	buf_init(&master.settings_text, 16 * 1024 * 1024);
 	settings_write(&master.settings_text, master.set, false, false);
 	/* Services keep pointers into the settings: refresh them. */
-	for (unsigned int i = 0; i < master.service_count; i++)
-		master.services[i].set = settings_service(master.set, master.services[i].name);
+	for (unsigned int i = 0; i < master.service_count; i++) {
+		struct service *svc = &master.services[i];
+
+		svc->set = settings_service(master.set, svc->name);
+		if (svc->kind == SERVICE_MAIL)
+			service_resolve_prestart(svc);
+	}
 }
 
+void services_tls_reload(void)
+{
+	services_read_tls();
+}
+
+/*
+ * In the forked child: place the descriptors (2 = log pipe, 3 = master
+ * channel, 4.. = the service's extra descriptors), reduce the environment
+ * and exec the service binary. Never returns.
+ */
 static void child_exec(struct service *svc, int log_fd, int chan_fd) ATTR_NORETURN;
 static void child_exec(struct service *svc, int log_fd, int chan_fd)
 {
@@ -259,7 +396,9 @@ static void child_exec(struct service *svc, int log_fd, int chan_fd)
 	/* Move every source above the target range first, then place them. */
 	src[nsrc++] = fcntl(log_fd, F_DUPFD_CLOEXEC, 64);
 	src[nsrc++] = fcntl(chan_fd, F_DUPFD_CLOEXEC, 64);
-	for (unsigned int i = 0; i < svc->listen_count; i++)
+	if (svc->kind == SERVICE_AUTH)
+		src[nsrc++] = fcntl(master.userdb_fd, F_DUPFD_CLOEXEC, 64);
+	for (unsigned int i = 0; svc->kind == SERVICE_LOGIN && i < svc->listen_count; i++)
 		src[nsrc++] = fcntl(svc->listen_fds[i], F_DUPFD_CLOEXEC, 64);
 	if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0)
 		_exit(EXIT_EXEC_FAILED);
@@ -290,6 +429,37 @@ static void child_exec(struct service *svc, int log_fd, int chan_fd)
 static bool process_message(void *ctx, struct ipc_message *msg);
 static void process_channel_closed(void *ctx, const char *reason);
 
+static void send_tls_item(struct process *proc, const char *name, const uint8_t *data, size_t len)
+{
+	struct login_tls_data *msg = i_malloc(sizeof(*msg));
+
+	(void)str_copy(msg->name, sizeof(msg->name), name);
+	while (len > 0) {
+		size_t n = len > sizeof(msg->data) ? sizeof(msg->data) : len;
+
+		memcpy(msg->data, data, n);
+		msg->data_len = n;
+		(void)ipc_conn_send_msg(proc->conn, LOGIN_MSG(LOGIN_TLS_DATA), msg, NULL, 0);
+		data += n;
+		len -= n;
+	}
+	explicit_bzero(msg, sizeof(*msg));
+	free(msg);
+}
+
+/* Certificate and key go to login processes only, never into settings. */
+static void process_send_tls(struct process *proc)
+{
+	struct login_tls_end end = {0};
+	const char *password = master.set->ssl_key_password;
+
+	send_tls_item(proc, "ssl_cert", buf_data(&master.tls_cert), buf_len(&master.tls_cert));
+	send_tls_item(proc, "ssl_key", buf_data(&master.tls_key), buf_len(&master.tls_key));
+	send_tls_item(proc, "ssl_ca", buf_data(&master.tls_ca), buf_len(&master.tls_ca));
+	send_tls_item(proc, "ssl_key_password", (const uint8_t *)password, strlen(password));
+	(void)ipc_conn_send_msg(proc->conn, LOGIN_MSG(LOGIN_TLS_END), &end, NULL, 0);
+}
+
 static void process_send_handover(struct process *proc)
 {
 	struct service *svc = proc->service;
@@ -314,16 +484,18 @@ static void process_send_handover(struct process *proc)
 	(void)str_copy(init.service, sizeof(init.service), svc->name);
 	init.flags = (master.is_root ? CHILD_INIT_CHANGE_USER : 0) |
 		     (master.set->mail_debug || master.set->auth_debug ? CHILD_INIT_DEBUG : 0);
-	init.uid = (uint32_t)svc->uid;
-	init.gid = (uint32_t)svc->gid;
+	init.uid = (uint32_t)proc->uid;
+	init.gid = (uint32_t)proc->gid;
 	(void)str_copy(init.chroot, sizeof(init.chroot), svc->chroot_dir);
 	init.vsz_limit = svc->set->vsz_limit;
 	init.client_limit = svc->set->client_limit;
 	(void)str_copy(init.test_hook, sizeof(init.test_hook), svc->set->test_hook);
 	(void)ipc_conn_send_msg(proc->conn, CHILD_MSG(CHILD_INIT), &init, NULL, 0);
+	if (svc->kind == SERVICE_LOGIN)
+		process_send_tls(proc);
 }
 
-static struct process *process_spawn(struct service *svc)
+static struct process *process_spawn(struct service *svc, uid_t uid, gid_t gid)
 {
 	int logpipe[2], chan[2];
 	struct process *proc;
@@ -357,6 +529,8 @@ static struct process *process_spawn(struct service *svc)
 	proc = i_calloc(1, sizeof(*proc));
 	proc->service = svc;
 	proc->pid = pid;
+	proc->uid = uid;
+	proc->gid = gid;
 	proc->started_ms = ioloop_now_ms();
 	(void)str_copy(proc->log_prefix, sizeof(proc->log_prefix), svc->name);
 	log_relay_start(proc, logpipe[0]);
@@ -366,35 +540,95 @@ static struct process *process_spawn(struct service *svc)
 	svc->processes = proc;
 	svc->process_count++;
 	svc->started++;
-	if (svc->kind == SERVICE_POLICY)
-		policy_client_attach(proc);
-	return proc;
-}
-
-static unsigned int service_wanted(const struct service *svc)
-{
 	switch (svc->kind) {
 	case SERVICE_POLICY:
+		policy_client_attach(proc);
+		break;
 	case SERVICE_AUTH:
-		return 1;
+		auth_client_attach(proc);
+		break;
 	case SERVICE_LOGIN:
-		return svc->set->process_min_avail > 0 ? svc->set->process_min_avail : 1;
+		auth_client_connect_login(proc);
+		break;
 	case SERVICE_MAIL:
-		return svc->set->process_min_avail;
+		svc->idle_count++;
+		break;
 	}
-	return 0;
+	return proc;
 }
 
 static void service_ensure(struct service *svc)
 {
-	unsigned int wanted = service_wanted(svc);
+	unsigned int limit = svc->set->process_limit;
 
-	if (wanted > svc->set->process_limit)
-		wanted = svc->set->process_limit;
-	while (!master.stopping && svc->throttle_to == NULL && svc->process_count < wanted) {
-		if (process_spawn(svc) == NULL)
+	while (!master.stopping && svc->throttle_to == NULL && svc->process_count < limit) {
+		struct process *proc;
+
+		if (svc->kind == SERVICE_MAIL) {
+			/* Keep process_min_avail idle processes for the mail uid. */
+			if (!svc->prestart || svc->idle_count >= svc->set->process_min_avail)
+				break;
+			proc = process_spawn(svc, svc->prestart_uid, svc->prestart_gid);
+		} else {
+			unsigned int wanted =
+				svc->kind == SERVICE_LOGIN && svc->set->process_min_avail > 0
+					? svc->set->process_min_avail
+					: 1;
+			if (svc->process_count >= wanted)
+				break;
+			proc = process_spawn(svc, svc->uid, svc->gid);
+		}
+		if (proc == NULL)
 			break;
 	}
+}
+
+/* A login process that is full asks for a sibling, up to process_limit. */
+static void service_login_load(struct service *svc)
+{
+	unsigned int full = 0;
+
+	for (struct process *p = svc->processes; p != NULL; p = p->next) {
+		if (!p->stopping && p->clients >= svc->set->client_limit)
+			full++;
+	}
+	if (full == svc->process_count && svc->process_count < svc->set->process_limit &&
+	    !master.stopping && svc->throttle_to == NULL)
+		(void)process_spawn(svc, svc->uid, svc->gid);
+}
+
+struct process *mail_process_get(struct service *svc, uid_t uid, gid_t gid)
+{
+	struct process *proc;
+
+	for (proc = svc->processes; proc != NULL; proc = proc->next) {
+		if (proc->session == NULL && !proc->stopping && proc->uid == uid &&
+		    proc->gid == gid)
+			return proc;
+	}
+	if (svc->process_count >= svc->set->process_limit) {
+		log_warning("service(%s): process_limit (%u) reached, client connections are being "
+			    "refused",
+			    svc->name, svc->set->process_limit);
+		return NULL;
+	}
+	return process_spawn(svc, uid, gid);
+}
+
+bool mail_process_assign(struct process *proc, struct master_session *session, int client_fd,
+			 const struct mail_session *msg)
+{
+	struct service *svc = proc->service;
+
+	if (!ipc_conn_send_msg(proc->conn, MAIL_MSG(MAIL_SESSION), msg, &client_fd, 1))
+		return false;
+	proc->session = session;
+	svc->idle_count--;
+	(void)str_format(proc->log_prefix, sizeof(proc->log_prefix), "%s(%s)", svc->name,
+			 session->user);
+	/* Refill the pool of pre-started processes. */
+	service_ensure(svc);
+	return true;
 }
 
 void services_start(void)
@@ -430,8 +664,16 @@ static bool process_message(void *ctx, struct ipc_message *msg)
 	const struct ipc_msg_def *def;
 
 	if (msg->type < CHILD_MSG_FIRST || msg->type > CHILD_MSG_LAST) {
-		if (proc->service->kind == SERVICE_POLICY)
+		switch (proc->service->kind) {
+		case SERVICE_POLICY:
 			return policy_client_input(proc, msg);
+		case SERVICE_AUTH:
+			return auth_client_input(proc, msg);
+		case SERVICE_LOGIN:
+			return handoff_input(proc, msg);
+		case SERVICE_MAIL:
+			break;
+		}
 		log_error("service(%s): child %d sent an unexpected message type %u",
 			  proc->service->name, (int)proc->pid, msg->type);
 		return false;
@@ -454,6 +696,8 @@ static bool process_message(void *ctx, struct ipc_message *msg)
 		return true;
 	case CHILD_STATUS:
 		proc->clients = m.status.clients;
+		if (proc->service->kind == SERVICE_LOGIN)
+			service_login_load(proc->service);
 		return true;
 	default:
 		log_error("service(%s): child %d sent %s, which only master may send",
@@ -475,6 +719,8 @@ static void process_channel_closed(void *ctx, const char *reason)
 	ipc_conn_destroy(&proc->conn);
 	if (proc->service->kind == SERVICE_POLICY)
 		policy_client_detach(proc);
+	else if (proc->service->kind == SERVICE_AUTH)
+		auth_client_detach(proc);
 }
 
 void master_describe_exit(const struct service *svc, pid_t pid, int status, struct buf *out)
@@ -538,8 +784,25 @@ static void process_remove(struct process *proc)
 		}
 	}
 	svc->process_count--;
-	if (svc->kind == SERVICE_POLICY)
+	switch (svc->kind) {
+	case SERVICE_POLICY:
 		policy_client_detach(proc);
+		break;
+	case SERVICE_AUTH:
+		auth_client_detach(proc);
+		break;
+	case SERVICE_LOGIN:
+		handoff_login_gone(proc);
+		break;
+	case SERVICE_MAIL:
+		if (proc->session != NULL) {
+			master_session_remove(proc->session);
+			proc->session = NULL;
+		} else {
+			svc->idle_count--;
+		}
+		break;
+	}
 	process_free(proc);
 }
 
@@ -549,7 +812,8 @@ static void process_exited(struct process *proc, int status)
 	bool expected = proc->stopping && ((WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) ||
 					   (WIFEXITED(status) && WEXITSTATUS(status) == 0));
 	bool failed = !expected && !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	bool startup_failed = failed && !proc->ready;
+	/* A mail process ending in its session is not a start-up failure. */
+	bool startup_failed = failed && !proc->ready && proc->session == NULL;
 
 	/* The child's own last words come before master's verdict. */
 	log_relay_finish(proc);
@@ -557,11 +821,22 @@ static void process_exited(struct process *proc, int status)
 		struct buf line = BUF_INIT(1024);
 
 		master_describe_exit(svc, proc->pid, status, &line);
-		log_error("%s", buf_cstr(&line));
+		if (proc->session != NULL) {
+			/* As Dovecot: in the user's log context, said by master. */
+			char prefix[sizeof(proc->log_prefix) + 4];
+			struct buf text = BUF_INIT(2048);
+
+			(void)str_format(prefix, sizeof(prefix), "%s: ", proc->log_prefix);
+			(void)buf_printf(&text, "master: %s", buf_cstr(&line));
+			log_write_prefixed(LOG_LEVEL_FATAL, prefix, buf_cstr(&text),
+					   buf_len(&text));
+			buf_free(&text);
+		} else {
+			log_error("%s", buf_cstr(&line));
+		}
 		buf_free(&line);
 		svc->crashes++;
-	} else if (!expected && (svc->kind == SERVICE_POLICY || svc->kind == SERVICE_AUTH) &&
-		   !master.stopping) {
+	} else if (!expected && svc->kind != SERVICE_MAIL && !master.stopping) {
 		log_error("service(%s): child %d exited unexpectedly", svc->name, (int)proc->pid);
 	}
 	process_remove(proc);

@@ -335,7 +335,7 @@ static void change_identity(const struct sandbox_profile *p, const struct sandbo
 		fatal("%s: could regain root after dropping privileges", p->name);
 }
 
-void sandbox_enter(const struct sandbox_profile *p, const struct sandbox_identity *id)
+void sandbox_drop_privileges(const struct sandbox_profile *p, const struct sandbox_identity *id)
 {
 	/* Files the C library would otherwise open lazily, after the chroot. */
 	tzset();
@@ -363,8 +363,18 @@ void sandbox_enter(const struct sandbox_profile *p, const struct sandbox_identit
 		fatal("%s: prctl(PR_SET_NO_NEW_PRIVS) failed: %m", p->name);
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		fatal("%s: prctl(PR_SET_DUMPABLE) failed: %m", p->name);
+}
+
+void sandbox_confine(const struct sandbox_profile *p, const struct sandbox_identity *id)
+{
 	landlock_apply(p, id);
 	seccomp_apply(p);
+}
+
+void sandbox_enter(const struct sandbox_profile *p, const struct sandbox_identity *id)
+{
+	sandbox_drop_privileges(p, id);
+	sandbox_confine(p, id);
 }
 
 void sandbox_master_restrict(void)

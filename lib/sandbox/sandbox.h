@@ -70,6 +70,16 @@ extern const char *const sandbox_base_syscalls[];
 void sandbox_enter(const struct sandbox_profile *profile, const struct sandbox_identity *id);
 
 /*
+ * The two halves of sandbox_enter(), for processes that learn their
+ * filesystem paths later (a pre-started mail process drops to the mail uid
+ * at once, and confines itself to a user's home when it gets a session).
+ * sandbox_confine() must follow before any untrusted input is read.
+ */
+void sandbox_drop_privileges(const struct sandbox_profile *profile,
+			     const struct sandbox_identity *id);
+void sandbox_confine(const struct sandbox_profile *profile, const struct sandbox_identity *id);
+
+/*
  * master's own seccomp filter: a deny-list of system calls it never needs
  * (module loading, ptrace, mount, kexec, ...) answered with EPERM. Inherited
  * by every child, which then adds its own allow-list.
