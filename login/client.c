@@ -69,7 +69,7 @@ static void session_id_new(char *dst, size_t size)
 
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
 		memset(raw, 0, sizeof(raw));
-	base64_encode(raw, sizeof(raw), &b);
+	base64_encode(&b, raw, sizeof(raw));
 	(void)str_copy(dst, size, buf_cstr(&b));
 	buf_free(&b);
 }
@@ -190,6 +190,8 @@ static void client_destroy(struct client *c)
 	buf_free(&c->output);
 	buf_free(&c->proxy_to_mail);
 	buf_free(&c->proxy_to_client);
+	if (c->proto_ctx != NULL && c->proto->destroy != NULL)
+		c->proto->destroy(c->proto_ctx);
 	free(c->proto_ctx);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -583,6 +585,12 @@ void client_auth_respond(struct client *c, const char *data, size_t len)
 {
 	if (c->auth_id == 0)
 		return;
+	if (len == 1 && data[0] == '*') {
+		/* The client cancels the exchange (RFC 3501 6.2.2, RFC 5034 4). */
+		auth_conn_abort(c);
+		client_auth_reply_fail(c, AUTH_FAIL_ABORTED, "", "");
+		return;
+	}
 	c->input_blocked = true;
 	auth_conn_respond(c, data, len);
 	client_update_io(c);

@@ -41,6 +41,8 @@ struct login_protocol {
 			       unsigned int limit);
 	/* Sent when the idle timeout hits, before disconnecting. */
 	void (*idle_timeout)(struct client *c);
+	/* Frees what the protocol keeps in proto_ctx (optional; then free()). */
+	void (*destroy)(void *proto_ctx);
 };
 
 enum client_state {

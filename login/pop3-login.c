@@ -96,7 +96,7 @@ static void pop3_pass(struct client *c, const char *password)
 	(void)buf_append_str(&raw, p->user);
 	(void)buf_append_c(&raw, '\0');
 	(void)buf_append_str(&raw, password);
-	base64_encode(buf_data(&raw), buf_len(&raw), &b64);
+	base64_encode(&b64, buf_data(&raw), buf_len(&raw));
 	(void)str_copy(c->auth_user, sizeof(c->auth_user), p->user);
 	p->have_user = false;
 	client_auth_begin(c, "PLAIN", buf_cstr(&b64), buf_len(&b64), true);

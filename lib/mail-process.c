@@ -1,0 +1,82 @@
+/*
+ * Mail process start-up (see mail-process.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ioloop.h"
+#include "ipc/ipc-codec.h"
+#include "log.h"
+#include "mail-process.h"
+#include "xalloc.h"
+
+#define MAIL_PROCESS_MAX_PATHS 6
+
+unsigned int mail_process_paths(const struct mail_process *mp, struct sandbox_path *paths,
+				char (*storage)[1024], unsigned int max)
+{
+	unsigned int n = 0;
+
+	if (mp->session.home[0] != '\0' && n < max) {
+		(void)str_copy(storage[n], sizeof(storage[n]), mp->session.home);
+		paths[n].path = storage[n];
+		paths[n].access = SANDBOX_FS_READ | SANDBOX_FS_WRITE;
+		n++;
+	}
+	return n;
+}
+
+static void receive_session(struct mail_process *mp)
+{
+	struct ipc_message *msg = i_malloc(sizeof(*msg));
+	const char *error;
+
+	for (;;) {
+		int ret = ipc_recv(mp->ctx.master_fd, msg);
+
+		if (ret == 0)
+			exit(0); /* an idle process master no longer wants */
+		if (ret < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("Reading the session from master failed: %m");
+		}
+		break;
+	}
+	if (ipc_message_decode(&mail_channel, msg, &mp->session, sizeof(mp->session), &error) ==
+	    NULL)
+		fatal("Invalid session from master: %s", error);
+	mp->client_fd = msg->fds[0];
+	free(msg);
+}
+
+void mail_process_start(struct mail_process *mp, const char *protocol,
+			const struct sandbox_profile *profile, int argc, char **argv)
+{
+	struct sandbox_identity id;
+	struct sandbox_path paths[MAIL_PROCESS_MAX_PATHS];
+	char storage[MAIL_PROCESS_MAX_PATHS][1024];
+
+	memset(mp, 0, sizeof(*mp));
+	child_describe_sandbox(argc, argv, profile);
+	/* 1. Settings and identity from master; become that uid at once. */
+	child_init(&mp->ctx);
+	mp->set = settings_for_protocol(mp->ctx.set, protocol);
+	child_sandbox_identity(&mp->ctx, &id);
+	sandbox_drop_privileges(profile, &id);
+	child_ready(&mp->ctx);
+
+	/* 2. Wait (pre-started) or go on (fresh) with the session. */
+	receive_session(mp);
+	ioloop_init();
+
+	/* 3. Confine to this user's files before reading the client. */
+	id.paths = paths;
+	id.path_count = mail_process_paths(mp, paths, storage, MAIL_PROCESS_MAX_PATHS);
+	sandbox_confine(profile, &id);
+	if (mp->session.home[0] != '\0' && chdir(mp->session.home) < 0 && errno != ENOENT)
+		log_warning("chdir(%s) failed: %m", mp->session.home);
+	child_run_test_hook(mp->ctx.service->test_hook);
+}
