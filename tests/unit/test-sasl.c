@@ -186,6 +186,30 @@ static void test_plain_malformed(void **state)
 	expect_plain_malformed(big, SASL_USER_MAX + 5);
 }
 
+static void test_plain_boundaries(void **state)
+{
+	static uint8_t msg[1 + SASL_USER_MAX + 1 + SASL_USER_MAX + 1 + SASL_PASSWORD_MAX];
+	struct buf ch = BUF_INIT(SASL_CHALLENGE_MAX);
+	struct sasl_session *s;
+	size_t n = 0;
+
+	(void)state;
+	/* The longest identities and password we promise to take (RFC 4616 asks for 255). */
+	memset(msg, 'u', sizeof(msg));
+	n += SASL_USER_MAX;
+	msg[n++] = '\0';
+	n += SASL_USER_MAX;
+	msg[n++] = '\0';
+	memset(msg + n, 'p', SASL_PASSWORD_MAX);
+	n += SASL_PASSWORD_MAX;
+	s = session(SASL_MECH_PLAIN, NULL);
+	assert_int_equal(step_bin(s, msg, n, &ch), SASL_SUCCESS);
+	assert_int_equal(strlen(sasl_session_user(s)), SASL_USER_MAX);
+	assert_int_equal(strlen(sasl_session_password(s)), SASL_PASSWORD_MAX);
+	sasl_session_destroy(&s);
+	buf_free(&ch);
+}
+
 static void test_login(void **state)
 {
 	struct buf ch = BUF_INIT(SASL_CHALLENGE_MAX);
@@ -538,6 +562,7 @@ int main(void)
 		cmocka_unit_test(test_mech_table),
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_plain_malformed),
+		cmocka_unit_test(test_plain_boundaries),
 		cmocka_unit_test(test_login),
 		cmocka_unit_test(test_scram_rfc7677),
 		cmocka_unit_test(test_scram_random_nonce),
