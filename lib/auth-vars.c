@@ -199,6 +199,12 @@ bool auth_vars_expand(struct buf *out, const char *tmpl, const struct auth_vars 
 			ok = fail(error_r, "User name contains '/' and the result is a path");
 			break;
 		}
+		/* "@example.com" would turn /home/vmail/%d/%n into the whole domain's directory. */
+		if ((flags & AUTH_VARS_FLAG_PATH) != 0 && (letter == 'u' || letter == 'n') &&
+		    value_len == 0) {
+			ok = fail(error_r, "User name part is empty and the result is a path");
+			break;
+		}
 		if (offset >= value_len)
 			value_len = 0;
 		else {

@@ -46,9 +46,10 @@ struct auth_vars {
 enum auth_vars_flags {
 	/*
 	 * The result is a file system path (home, mail location): refuse a
-	 * result with a ".." component or control characters, and values of
-	 * %u, %n and %d that contain '/', so a user name cannot reach outside
-	 * the directory the administrator meant.
+	 * result with a ".." component or control characters, values of %u,
+	 * %n and %d that contain '/', and an empty %u or %n, so a user name
+	 * cannot reach outside (or up to the parent of) the directory the
+	 * administrator meant.
 	 */
 	AUTH_VARS_FLAG_PATH = 1 << 0,
 };

@@ -104,6 +104,13 @@ static void test_path_safety(void **state)
 	assert_null(expand("/home/vmail/%u", "../../etc", NULL, AUTH_VARS_FLAG_PATH));
 	assert_null(expand("/home/vmail/%u", "a/b", NULL, AUTH_VARS_FLAG_PATH));
 	assert_null(expand("/home/%u", "a\nb", NULL, AUTH_VARS_FLAG_PATH));
+	/* An empty local part would make the domain's directory the user's home. */
+	assert_null(expand("/home/vmail/%d/%n", "@example.com", NULL, AUTH_VARS_FLAG_PATH));
+	assert_string_equal(expand("/home/vmail/%d/%n", "@example.com", NULL, 0),
+			    "/home/vmail/example.com/");
+	/* An empty domain is allowed: sites without domains use %d too. */
+	assert_string_equal(expand("/home/%d/%n", "jdoe", NULL, AUTH_VARS_FLAG_PATH),
+			    "/home//jdoe");
 	/* "..." and "a..b" are names, not parent references. */
 	assert_string_equal(expand("/m/%u", "...", NULL, AUTH_VARS_FLAG_PATH), "/m/...");
 	assert_string_equal(expand("/m/%u", "a..b", NULL, AUTH_VARS_FLAG_PATH), "/m/a..b");
