@@ -476,8 +476,9 @@ static void test_large(void **state)
 	double secs;
 
 	(void)state;
-	/* A 20 MB attachment. The bound is loose so sanitizer builds pass;
-	   quadratic behaviour would take minutes, not seconds. */
+	/* A 20 MB attachment. Each parse takes milliseconds; the bound is loose
+	   so loaded machines and sanitizer builds pass, while quadratic
+	   behaviour would take minutes. */
 	assert_true(buf_append_str(&b, "Content-Type: multipart/mixed; boundary=\"XYZ\"\n\n"
 				       "--XYZ\n\nhello\n--XYZ\n"
 				       "Content-Transfer-Encoding: base64\n\n"));
@@ -487,7 +488,7 @@ static void test_large(void **state)
 			"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5\n"));
 	assert_true(buf_append_str(&b, "--XYZ--\n"));
 	secs = timed_parse(&b, &root);
-	assert_true(secs < 2.0);
+	assert_true(secs < 10.0);
 	assert_int_equal(root->children_count, 2);
 	assert_int_equal(root->children->next->body_lines, root->children->next->body_size / 69);
 
@@ -500,7 +501,7 @@ static void test_large(void **state)
 			&b, "--XYZ\nContent-Type: text/plain; name=\"p%d\"\n\npart %d\n", i, i));
 	assert_true(buf_append_str(&b, "--XYZ--\n"));
 	secs = timed_parse(&b, &root);
-	assert_true(secs < 2.0);
+	assert_true(secs < 10.0);
 	assert_int_equal(root->children_count, 10000);
 	assert_string_equal(message_part_find_section(root, "10000")->params[0].value, "p9999");
 
@@ -516,7 +517,7 @@ static void test_large(void **state)
 	while (buf_len(&b) < (8 << 20))
 		assert_true(buf_append_str(&b, "--bX\n--b\n"));
 	secs = timed_parse(&b, &root);
-	assert_true(secs < 2.0);
+	assert_true(secs < 10.0);
 	assert_int_equal(message_part_count(root), 61);
 	buf_free(&b);
 	pool_clear(pool);
