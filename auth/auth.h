@@ -18,14 +18,14 @@ extern const struct roost_settings *auth_set;
 /* db.c: passdbs and userdbs from the configuration. */
 enum auth_db_result {
 	AUTH_DB_OK,
-	AUTH_DB_MISMATCH,     /* wrong password */
+	AUTH_DB_MISMATCH, /* wrong password */
 	AUTH_DB_UNKNOWN_USER,
-	AUTH_DB_DISABLED,     /* nologin, allow_nets, deny */
-	AUTH_DB_TEMPFAIL,     /* file unreadable, unknown scheme ... */
+	AUTH_DB_DISABLED, /* nologin, allow_nets, deny */
+	AUTH_DB_TEMPFAIL, /* file unreadable, unknown scheme ... */
 };
 
 struct auth_db_user {
-	char user[POLICY_USER_MAX]; /* the normalized name */
+	char user[POLICY_USER_MAX];   /* the normalized name */
 	char reason[AUTH_REASON_MAX]; /* nologin reason= for the client */
 	bool nodelay;
 };
@@ -55,8 +55,8 @@ bool auth_user_name(const char *raw, size_t len, char *out, size_t size);
 /* token.c: one-time login tokens. */
 void auth_tokens_init(void);
 /* Creates a token for user bound to the login pid, service and IP. */
-bool auth_token_create(const char *user, uint32_t login_pid, const char *service,
-		       const char *rip, uint8_t token_r[AUTH_TOKEN_SIZE]);
+bool auth_token_create(const char *user, uint32_t login_pid, const char *service, const char *rip,
+		       uint8_t token_r[AUTH_TOKEN_SIZE]);
 /* Redeems (and deletes) a token; false if unknown, expired or bound otherwise. */
 bool auth_token_redeem(const uint8_t *token, size_t len, uint32_t login_pid, const char *service,
 		       const char *rip, char *user_r, size_t user_size);

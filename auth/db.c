@@ -20,8 +20,8 @@
 #include "password.h"
 #include "xalloc.h"
 
-#define AUTH_DB_MAX         8
-#define DB_RECHECK_MSECS    1000
+#define AUTH_DB_MAX	 8
+#define DB_RECHECK_MSECS 1000
 
 enum db_driver {
 	DB_PASSWD_FILE,
@@ -58,6 +58,8 @@ static struct {
 	bool mail_uid_set, mail_gid_set;
 	uid_t mail_uid;
 	gid_t mail_gid;
+	/* A hash in the first passdb's scheme, checked for unknown users. */
+	struct buf dummy_hash;
 } db;
 
 /* (Re)reads a file when it changed on disk, at most once a second. */
@@ -158,7 +160,8 @@ static void db_configure(void)
 		struct passdb *p = &db.passdbs[db.passdb_count];
 
 		if (strcmp(s->driver, "passwd-file") != 0)
-			fatal("passdb driver %s is not supported (roost has passwd-file)", s->driver);
+			fatal("passdb driver %s is not supported (roost has passwd-file)",
+			      s->driver);
 		db_file_init(&p->f, "passdb", s);
 		p->deny = s->deny;
 		db.passdb_count++;
@@ -217,6 +220,16 @@ void auth_db_init(void)
 		db_configure();
 	if (db.passdb_count == 0)
 		log_warning("No passdbs configured: every login will fail");
+	else {
+		const char *scheme = db.passdbs[0].f.args.scheme, *error;
+
+		buf_init(&db.dummy_hash, 1024);
+		if (scheme == NULL ||
+		    !password_generate(scheme, "roost", 0, &db.dummy_hash, &error)) {
+			buf_reset(&db.dummy_hash);
+			(void)password_generate("SHA512-CRYPT", "roost", 0, &db.dummy_hash, &error);
+		}
+	}
 	if (db.userdb_count == 0)
 		log_warning("No userdbs configured: no session can start");
 	for (unsigned int i = 0; i < db.passdb_count; i++)
@@ -299,8 +312,8 @@ enum auth_db_result auth_passdb_verify(const char *user, const char *password, c
 		else if (e->password == NULL)
 			pr = PASSWORD_MISMATCH;
 		else
-			pr = password_verify(e->password, p->f.args.scheme != NULL ? p->f.args.scheme
-										     : "CRYPT",
+			pr = password_verify(e->password,
+					     p->f.args.scheme != NULL ? p->f.args.scheme : "CRYPT",
 					     password, &error);
 		if (pr == PASSWORD_OK)
 			return entry_allowed(e, user, rip, r);
@@ -318,10 +331,8 @@ enum auth_db_result auth_passdb_verify(const char *user, const char *password, c
 		/* Spend the time a real check would, so unknown users look the same. */
 		const char *error;
 
-		(void)password_verify("{SHA512-CRYPT}$6$roostroostroost$"
-				      "8ZxyRtP5pmPIgvZ6Nn0hRdb4QE7TRK1JZkL4z7Y2oR3F3v0H0y8Q1dWl3"
-				      "qZ0Wfj8xX8D8rBh1V1QyQW7jzj8A1",
-				      "CRYPT", password, &error);
+		if (buf_len(&db.dummy_hash) > 0)
+			(void)password_verify(buf_cstr(&db.dummy_hash), "CRYPT", password, &error);
 		verbose(user, rip, "unknown user");
 	}
 	return result;
@@ -479,9 +490,10 @@ enum auth_userdb_status auth_userdb_lookup(const char *user, struct auth_master_
 		return USERDB_NOT_FOUND;
 	if (!ids_ok || r->uid == (uint32_t)-1 || r->gid == (uint32_t)-1) {
 		if (ids_ok)
-			log_error("userdb(%s): no uid or gid (set them in the userdb or mail_uid and "
-				  "mail_gid)",
-				  user);
+			log_error(
+				"userdb(%s): no uid or gid (set them in the userdb or mail_uid and "
+				"mail_gid)",
+				user);
 		return USERDB_TEMPFAIL;
 	}
 	if (r->home[0] == '\0' && auth_set->mail_home[0] != '\0' &&

@@ -21,7 +21,7 @@
 #include "xalloc.h"
 
 /* Wait at most this long for master's penalty answer. */
-#define PENALTY_WAIT_MSECS   2000
+#define PENALTY_WAIT_MSECS 2000
 /* Requests one login process may have in flight. */
 #define LOGIN_CONN_MAX_REQUESTS 10000
 /* IPs with a penalty are delayed before their next exchange too. */
@@ -44,8 +44,8 @@ enum request_state {
 
 struct auth_request {
 	struct login_conn *lc;
-	uint32_t id;            /* login's id */
-	uint32_t penalty_id;    /* ours, for master */
+	uint32_t id;	     /* login's id */
+	uint32_t penalty_id; /* ours, for master */
 	uint32_t flags;
 	enum request_state state;
 	struct sasl_session *sasl;
@@ -140,8 +140,7 @@ static void penalty_timeout(void *ctx)
 }
 
 /* A failure: report it, learn the IP's penalty, then answer after the delay. */
-static void request_fail(struct auth_request *req, enum auth_fail_reason reason,
-			 const char *text)
+static void request_fail(struct auth_request *req, enum auth_fail_reason reason, const char *text)
 {
 	req->fail_reason = reason;
 	(void)str_copy(req->fail_text, sizeof(req->fail_text), text);
@@ -199,7 +198,8 @@ static void request_success(struct auth_request *req, const char *user)
 		return;
 	}
 	ok.token_len = AUTH_TOKEN_SIZE;
-	auth_master_result(0, req->lc->service, req->rip, true, (req->flags & AUTH_REQUEST_TLS) != 0);
+	auth_master_result(0, req->lc->service, req->rip, true,
+			   (req->flags & AUTH_REQUEST_TLS) != 0);
 	penalty_remember(req->rip, 0);
 	(void)ipc_conn_send_msg(req->lc->conn, AUTH_LOGIN_MSG(AUTH_LOGIN_OK), &ok, NULL, 0);
 	explicit_bzero(&ok, sizeof(ok));
@@ -290,9 +290,10 @@ static void request_step(struct auth_request *req, const uint8_t *b64, size_t le
 	case SASL_FAILURE:
 		if (sasl_session_user(req->sasl) != NULL)
 			(void)str_copy(req->user, sizeof(req->user), sasl_session_user(req->sasl));
-		request_fail(req, sasl_session_failure(req->sasl) == SASL_FAIL_TEMP
-					  ? AUTH_FAIL_TEMP
-					  : AUTH_FAIL_CREDENTIALS,
+		request_fail(req,
+			     sasl_session_failure(req->sasl) == SASL_FAIL_TEMP
+				     ? AUTH_FAIL_TEMP
+				     : AUTH_FAIL_CREDENTIALS,
 			     "");
 		break;
 	}

@@ -7,8 +7,7 @@
 #include "auth-sandbox.h"
 
 static const char *const auth_syscalls[] = {
-	"openat", "accept4", "getsockname", "getpeername", "statx", "stat",
-	NULL,
+	"openat", "accept4", "getsockname", "getpeername", "statx", "stat", NULL,
 };
 
 const struct sandbox_profile auth_sandbox = {

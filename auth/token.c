@@ -15,7 +15,7 @@
 #include "xalloc.h"
 
 #define TOKEN_LIFETIME_MSECS (15 * 1000)
-#define TOKEN_MAX            200000
+#define TOKEN_MAX	     200000
 #define TOKEN_SWEEP_MSECS    (5 * 1000)
 
 struct token {
@@ -75,8 +75,8 @@ void auth_tokens_init(void)
 	sweep_to = timeout_add_repeat(TOKEN_SWEEP_MSECS, tokens_sweep, NULL);
 }
 
-bool auth_token_create(const char *user, uint32_t login_pid, const char *service,
-		       const char *rip, uint8_t token_r[AUTH_TOKEN_SIZE])
+bool auth_token_create(const char *user, uint32_t login_pid, const char *service, const char *rip,
+		       uint8_t token_r[AUTH_TOKEN_SIZE])
 {
 	struct token *t;
 
@@ -120,9 +120,10 @@ bool auth_token_redeem(const uint8_t *token, size_t len, uint32_t login_pid, con
 	     strcmp(t->service, service) == 0 && strcmp(t->rip, rip) == 0;
 	if (!ok)
 		log_warning("Refused a login token for %s: %s", t->user,
-			    t->expires_ms <= ioloop_now_ms() ? "expired"
-							      : "presented by another login process, "
-								"service or IP");
+			    t->expires_ms <= ioloop_now_ms()
+				    ? "expired"
+				    : "presented by another login process, "
+				      "service or IP");
 	else
 		(void)str_copy(user_r, user_size, t->user);
 	token_free(t);

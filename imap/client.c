@@ -13,7 +13,7 @@
 #include "xalloc.h"
 
 #define IMAP_MAX_BAD_COMMANDS 20
-#define IMAP_OUTPUT_MAX       (16 * 1024 * 1024)
+#define IMAP_OUTPUT_MAX	      (16 * 1024 * 1024)
 
 void imap_client_send(struct imap_client *client, const char *data, size_t len)
 {
@@ -88,7 +88,8 @@ static void imap_client_command(struct imap_client *client, const struct imap_co
 			imap_client_logout(client);
 			return;
 		}
-		imap_client_tagged(client, cmd->tag, "BAD Error in IMAP command received by server.");
+		imap_client_tagged(client, cmd->tag,
+				   "BAD Error in IMAP command received by server.");
 		return;
 	}
 	def->run(client, cmd);
@@ -120,8 +121,9 @@ static bool imap_input(void *ctx)
 		case IMAP_PARSE_LINE:
 			break;
 		case IMAP_PARSE_ERROR:
-			imap_client_printf(client, "%s BAD Error in IMAP command received by server: %s\r\n",
-					   ev.error_tag != NULL ? ev.error_tag : "*", ev.error_msg);
+			imap_client_printf(
+				client, "%s BAD Error in IMAP command received by server: %s\r\n",
+				ev.error_tag != NULL ? ev.error_tag : "*", ev.error_msg);
 			if (ev.error_fatal) {
 				imap_client_printf(client, "* BYE Invalid input.\r\n");
 				imap_client_logout(client);

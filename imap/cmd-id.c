@@ -9,9 +9,9 @@ void cmd_id(struct imap_client *client, const struct imap_command *cmd)
 	const struct imap_arg *list;
 	size_t count;
 
-	if (cmd->argc != 1 || (cmd->args[0].type != IMAP_ARG_NIL &&
-			       (!imap_arg_get_list(&cmd->args[0], &list, &count) || count % 2 != 0 ||
-				count > 60))) {
+	if (cmd->argc != 1 ||
+	    (cmd->args[0].type != IMAP_ARG_NIL &&
+	     (!imap_arg_get_list(&cmd->args[0], &list, &count) || count % 2 != 0 || count > 60))) {
 		imap_client_tagged(client, cmd->tag, "BAD Invalid ID parameters.");
 		return;
 	}

@@ -67,9 +67,9 @@ static bool connection_flush(struct connection *conn)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return true;
-			connection_fail(conn, errno == EPIPE || errno == ECONNRESET
-						      ? "Connection closed"
-						      : "write failed",
+			connection_fail(conn,
+					errno == EPIPE || errno == ECONNRESET ? "Connection closed"
+									      : "write failed",
 					false);
 			return false;
 		}

@@ -20,9 +20,9 @@ struct mail_process {
 
 /*
  * Runs the whole start: child hand-over, privilege drop, readiness, the
- * session hand-over, the event loop's creation, Landlock and seccomp. Fatal on any failure. protocol
- * is "imap" or "pop3"; extra_paths are added to the Landlock rules (mail
- * root, index and control directories), NULL-terminated, may be NULL.
+ * session hand-over, the event loop's creation, Landlock and seccomp. Fatal on any failure.
+ * protocol is "imap" or "pop3"; extra_paths are added to the Landlock rules (mail root, index and
+ * control directories), NULL-terminated, may be NULL.
  */
 void mail_process_start(struct mail_process *mp, const char *protocol,
 			const struct sandbox_profile *profile, int argc, char **argv);

@@ -5,6 +5,7 @@
  * goes away, waiting clients get a temporary failure and master sends a new
  * connection once auth is back.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ipc/ipc-codec.h"

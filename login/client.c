@@ -181,7 +181,7 @@ static void client_destroy(struct client *c)
 	io_remove(&c->proxy_io);
 	timeout_remove(&c->idle_to);
 	if (c->tls != NULL)
-		tls_conn_destroy(&c->tls);
+		tls_conn_free(&c->tls);
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->proxy_fd >= 0)
@@ -217,6 +217,12 @@ static void client_idle(void *ctx)
 	client_disconnect(c, "Disconnected: Inactivity");
 }
 
+/* Notes what TLS is waiting for, so the loop watches the right event. */
+static void client_tls_wait(struct client *c, enum tls_result r)
+{
+	c->tls_want_write = r == TLS_WANT_WRITE;
+}
+
 /* Raw transport: TLS when set up, else the socket. */
 static ssize_t client_read_raw(struct client *c, uint8_t *p, size_t len, bool *again_r)
 {
@@ -224,12 +230,16 @@ static ssize_t client_read_raw(struct client *c, uint8_t *p, size_t len, bool *a
 
 	*again_r = false;
 	if (c->tls != NULL) {
-		n = tls_conn_read(c->tls, p, len);
-		if (n == TLS_WANT_READ || n == TLS_WANT_WRITE) {
+		size_t got = 0;
+		enum tls_result r = tls_conn_read(c->tls, p, len, &got);
+
+		if (r == TLS_WANT_READ || r == TLS_WANT_WRITE) {
+			client_tls_wait(c, r);
 			*again_r = true;
 			return -1;
 		}
-		return n < 0 ? -1 : n;
+		c->tls_want_write = false;
+		return r == TLS_OK ? (ssize_t)got : r == TLS_CLOSED ? 0 : -1;
 	}
 	n = read(c->fd, p, len);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -243,17 +253,37 @@ static ssize_t client_write_raw(struct client *c, const uint8_t *p, size_t len, 
 
 	*again_r = false;
 	if (c->tls != NULL) {
-		n = tls_conn_write(c->tls, p, len);
-		if (n == TLS_WANT_READ || n == TLS_WANT_WRITE) {
+		size_t written = 0;
+		enum tls_result r = tls_conn_write(c->tls, p, len, &written);
+
+		if (r == TLS_WANT_READ || r == TLS_WANT_WRITE) {
+			client_tls_wait(c, r);
 			*again_r = true;
 			return -1;
 		}
-		return n < 0 ? -1 : n;
+		c->tls_want_write = false;
+		return r == TLS_OK ? (ssize_t)written : -1;
 	}
 	n = send(c->fd, p, len, MSG_NOSIGNAL);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		*again_r = true;
 	return n;
+}
+
+/* Creates the TLS state for the connection; false (client destroyed) on failure. */
+static bool client_tls_begin(struct client *c)
+{
+	char *error = NULL;
+
+	c->tls = tls_conn_create(login_tls, c->fd, &error);
+	if (c->tls == NULL) {
+		log_error("TLS initialization failed: %s", error);
+		free(error);
+		client_destroy(c);
+		return false;
+	}
+	c->state = CLIENT_TLS_HANDSHAKE;
+	return true;
 }
 
 /* Writes queued output; false if the client is gone. */
@@ -276,16 +306,8 @@ static bool client_flush(struct client *c)
 		return false;
 	}
 	if (c->tls_after_output) {
-		const char *error;
-
 		c->tls_after_output = false;
-		c->tls = tls_conn_create(login_tls, c->fd, &error);
-		if (c->tls == NULL) {
-			log_error("TLS initialization failed: %s", error);
-			client_destroy(c);
-			return false;
-		}
-		c->state = CLIENT_TLS_HANDSHAKE;
+		return client_tls_begin(c);
 	}
 	return true;
 }
@@ -297,9 +319,9 @@ static void client_update_io(struct client *c)
 	if (c->destroyed || c->io == NULL)
 		return;
 	if (c->state == CLIENT_TLS_HANDSHAKE) {
-		events = tls_conn_wants_write(c->tls) ? EPOLLOUT : EPOLLIN;
+		events = c->tls_want_write ? EPOLLOUT : EPOLLIN;
 	} else {
-		if (buf_len(&c->output) > 0 || (c->tls != NULL && tls_conn_wants_write(c->tls)))
+		if (buf_len(&c->output) > 0 || c->tls_want_write)
 			events |= EPOLLOUT;
 		if (!c->input_blocked && !c->disconnect_after_output &&
 		    (c->state == CLIENT_PREAUTH || c->state == CLIENT_AUTHENTICATING ||
@@ -311,13 +333,15 @@ static void client_update_io(struct client *c)
 
 static void client_handshake(struct client *c)
 {
-	int ret = tls_conn_handshake(c->tls);
+	enum tls_result ret = tls_conn_handshake(c->tls);
 
 	if (ret == TLS_WANT_READ || ret == TLS_WANT_WRITE) {
+		client_tls_wait(c, ret);
 		client_update_io(c);
 		return;
 	}
-	if (ret < 0) {
+	c->tls_want_write = false;
+	if (ret != TLS_OK) {
 		if (login_set->verbose_ssl)
 			log_info("TLS handshake failed: %s: rip=%s, lip=%s, session=<%s>",
 				 tls_conn_error(c->tls), c->rip_str, c->lip_str, c->session);
@@ -481,15 +505,8 @@ static void client_create(int fd, bool ssl)
 	c->idle_to = timeout_add((unsigned int)login_set->login_idle_timeout, client_idle, c);
 
 	if (ssl) {
-		const char *error;
-
-		c->tls = tls_conn_create(login_tls, fd, &error);
-		if (c->tls == NULL) {
-			log_error("TLS initialization failed: %s", error);
-			client_destroy(c);
+		if (!client_tls_begin(c))
 			return;
-		}
-		c->state = CLIENT_TLS_HANDSHAKE;
 		client_handshake(c);
 	} else {
 		c->state = CLIENT_PREAUTH;

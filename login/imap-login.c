@@ -84,7 +84,8 @@ static void write_capability(struct client *c, struct buf *out)
 		    (client_plaintext_allowed(c) || !mech_is_plaintext(mech))) {
 			(void)buf_append_str(out, " AUTH=");
 			for (char *m = mech; *m != '\0'; m++)
-				(void)buf_append_c(out, (uint8_t)(*m >= 'a' && *m <= 'z' ? *m - 32 : *m));
+				(void)buf_append_c(
+					out, (uint8_t)(*m >= 'a' && *m <= 'z' ? *m - 32 : *m));
 		}
 		p += len;
 		while (*p == ' ' || *p == ',')
@@ -126,9 +127,9 @@ static void cmd_id(struct client *c, const char *tag, const struct imap_command 
 	size_t count;
 
 	/* ID takes NIL or a list of string pairs (RFC 2971). */
-	if (cmd->argc != 1 || (cmd->args[0].type != IMAP_ARG_NIL &&
-			       (!imap_arg_get_list(&cmd->args[0], &list, &count) || count % 2 != 0 ||
-				count > 60))) {
+	if (cmd->argc != 1 ||
+	    (cmd->args[0].type != IMAP_ARG_NIL &&
+	     (!imap_arg_get_list(&cmd->args[0], &list, &count) || count % 2 != 0 || count > 60))) {
 		reply(c, tag, "BAD Invalid ID parameters");
 		return;
 	}
@@ -230,8 +231,8 @@ static bool imap_command(struct client *c, const struct imap_command *cmd)
 	} else if (strcmp(cmd->name, "ID") == 0) {
 		cmd_id(c, tag, cmd);
 	} else if (strcmp(cmd->name, "STARTTLS") == 0) {
+		/* The loop stops by itself: input is blocked until TLS is up. */
 		cmd_starttls(c, tag);
-		return c->tls_after_output ? false : true;
 	} else if (strcmp(cmd->name, "LOGIN") == 0) {
 		cmd_login(c, tag, cmd);
 	} else if (strcmp(cmd->name, "AUTHENTICATE") == 0) {

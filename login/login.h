@@ -68,6 +68,7 @@ struct client {
 	bool destroyed;
 	bool input_blocked; /* stop reading until an answer is out */
 	bool greeted;
+	bool tls_want_write; /* TLS needs the socket writable to go on */
 
 	struct net_ip rip, lip;
 	char rip_str[NET_IP_STR_MAX], lip_str[NET_IP_STR_MAX];

@@ -31,7 +31,7 @@ char login_service_name[32];
 const char *login_protocol_name;
 
 /* Reads the certificate and key master sends after the settings. */
-static void read_tls_material(int fd, struct buf *cert, struct buf *key, struct buf *ca,
+static void read_tls_material(int fd, struct buf *cert, struct buf *key, struct buf *dh,
 			      struct buf *password)
 {
 	struct ipc_message *msg = i_malloc(sizeof(*msg));
@@ -51,11 +51,16 @@ static void read_tls_material(int fd, struct buf *cert, struct buf *key, struct 
 			break;
 		if (def->type != LOGIN_TLS_DATA)
 			fatal("Unexpected message from master at start-up: %s", def->name);
-		target = strcmp(m->tls_data.name, "ssl_cert") == 0	     ? cert
-			 : strcmp(m->tls_data.name, "ssl_key") == 0	     ? key
-			 : strcmp(m->tls_data.name, "ssl_ca") == 0	     ? ca
-			 : strcmp(m->tls_data.name, "ssl_key_password") == 0 ? password
-									     : NULL;
+		if (strcmp(m->tls_data.name, "ssl_cert") == 0)
+			target = cert;
+		else if (strcmp(m->tls_data.name, "ssl_key") == 0)
+			target = key;
+		else if (strcmp(m->tls_data.name, "ssl_dh") == 0)
+			target = dh;
+		else if (strcmp(m->tls_data.name, "ssl_key_password") == 0)
+			target = password;
+		else
+			target = NULL;
 		if (target == NULL || !buf_append(target, m->tls_data.data, m->tls_data.data_len))
 			fatal("Bad TLS data from master: %s", m->tls_data.name);
 	}
@@ -67,11 +72,11 @@ static void read_tls_material(int fd, struct buf *cert, struct buf *key, struct 
 static void tls_init(int master_fd)
 {
 	struct buf cert = BUF_INIT(1024 * 1024), key = BUF_INIT(1024 * 1024);
-	struct buf ca = BUF_INIT(1024 * 1024), password = BUF_INIT(4096);
+	struct buf dh = BUF_INIT(1024 * 1024), password = BUF_INIT(4096);
 	struct tls_settings ts;
-	const char *error;
+	char *error;
 
-	read_tls_material(master_fd, &cert, &key, &ca, &password);
+	read_tls_material(master_fd, &cert, &key, &dh, &password);
 	if (strcmp(login_set->ssl, "no") != 0) {
 		memset(&ts, 0, sizeof(ts));
 		ts.cert_pem = buf_cstr(&cert);
@@ -79,8 +84,8 @@ static void tls_init(int master_fd)
 		ts.key_pem = buf_cstr(&key);
 		ts.key_pem_len = buf_len(&key);
 		ts.key_password = buf_cstr(&password);
-		ts.ca_pem = buf_len(&ca) > 0 ? buf_cstr(&ca) : NULL;
-		ts.ca_pem_len = buf_len(&ca);
+		ts.dh_pem = buf_len(&dh) > 0 ? buf_cstr(&dh) : NULL;
+		ts.dh_pem_len = buf_len(&dh);
 		ts.min_protocol = login_set->ssl_min_protocol;
 		ts.cipher_list = login_set->ssl_cipher_list;
 		ts.cipher_suites = login_set->ssl_cipher_suites;
@@ -93,7 +98,7 @@ static void tls_init(int master_fd)
 	buf_free_secret(&key);
 	buf_free_secret(&password);
 	buf_free(&cert);
-	buf_free(&ca);
+	buf_free(&dh);
 }
 
 /* The listeners master placed from fd 4 on; their port says which is TLS. */

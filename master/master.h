@@ -90,7 +90,7 @@ struct master {
 	struct io *admin_io;
 	int userdb_fd; /* base_dir/auth-userdb, handed to auth */
 	/* TLS material read as root, handed to login processes only. */
-	struct buf tls_cert, tls_key, tls_ca;
+	struct buf tls_cert, tls_key, tls_dh;
 	char userdb_path[1100];
 	uint64_t next_session_id;
 };

@@ -243,7 +243,7 @@ static void services_read_tls(void)
 	} files[] = {
 		{"ssl_cert", set->ssl_cert, &master.tls_cert},
 		{"ssl_key", set->ssl_key, &master.tls_key},
-		{"ssl_ca", set->ssl_ca, &master.tls_ca},
+		{"ssl_dh", set->ssl_dh, &master.tls_dh},
 	};
 
 	bool have_login = false;
@@ -408,6 +408,8 @@ static void child_exec(struct service *svc, int log_fd, int chan_fd)
 		if (src[i] < 0 || dup2(src[i], target) < 0)
 			_exit(EXIT_EXEC_FAILED);
 	}
+	/* Nothing else master inherited or opened reaches the child. */
+	(void)close_range(STDERR_FILENO + nsrc, ~0U, 0);
 	for (size_t i = 0; i < N_ELEMENTS(passed_env); i++) {
 		const char *v = getenv(passed_env[i]);
 		char *entry;
@@ -455,7 +457,7 @@ static void process_send_tls(struct process *proc)
 
 	send_tls_item(proc, "ssl_cert", buf_data(&master.tls_cert), buf_len(&master.tls_cert));
 	send_tls_item(proc, "ssl_key", buf_data(&master.tls_key), buf_len(&master.tls_key));
-	send_tls_item(proc, "ssl_ca", buf_data(&master.tls_ca), buf_len(&master.tls_ca));
+	send_tls_item(proc, "ssl_dh", buf_data(&master.tls_dh), buf_len(&master.tls_dh));
 	send_tls_item(proc, "ssl_key_password", (const uint8_t *)password, strlen(password));
 	(void)ipc_conn_send_msg(proc->conn, LOGIN_MSG(LOGIN_TLS_END), &end, NULL, 0);
 }

@@ -11,7 +11,7 @@
 #include "xalloc.h"
 
 #define POP3_MAX_BAD_COMMANDS 20
-#define POP3_OUTPUT_MAX       (4 * 1024 * 1024)
+#define POP3_OUTPUT_MAX	      (4 * 1024 * 1024)
 
 static void pop3_client_log_logout(struct pop3_client *client, const char *reason)
 {

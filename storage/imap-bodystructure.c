@@ -6,10 +6,12 @@
  */
 #include <strings.h>
 
+#include <string.h>
+
 #include "buf.h"
 #include "pool.h"
 #include "imap-envelope.h"
-#include "imap-quote.h"
+#include "imap-parser.h"
 #include "message-part.h"
 #include "imap-bodystructure.h"
 
@@ -22,9 +24,15 @@ struct bs_ctx {
 	const char *error;
 };
 
+/* NIL for NULL, else the C string as an IMAP string (lib/imap-parser.h). */
+static bool write_nstring(struct buf *out, const char *s, unsigned int flags)
+{
+	return imap_write_nstring(out, s, s == NULL ? 0 : strlen(s), flags);
+}
+
 static bool bs_str(struct bs_ctx *ctx, const char *s)
 {
-	return imap_write_nstring(ctx->out, s, ctx->flags);
+	return write_nstring(ctx->out, s, ctx->flags);
 }
 
 static bool bs_params(struct bs_ctx *ctx, const struct message_param *params, unsigned int count,

@@ -7,7 +7,7 @@
 
 #include "buf.h"
 #include "pool.h"
-#include "imap-quote.h"
+#include "imap-parser.h"
 #include "message-address.h"
 #include "message-header.h"
 #include "message-util.h"
@@ -30,6 +30,12 @@ enum env_field {
 	ENV_MESSAGE_ID,
 	ENV_COUNT
 };
+
+/* NIL for NULL, else the C string as an IMAP string (lib/imap-parser.h). */
+static bool write_nstring(struct buf *out, const char *s, unsigned int flags)
+{
+	return imap_write_nstring(out, s, s == NULL ? 0 : strlen(s), flags);
+}
 
 static const char *const env_names[ENV_COUNT] = {
 	"Date", "Subject", "From", "Sender",	  "Reply-To",
@@ -162,25 +168,24 @@ static bool write_address_list(struct buf *out, const struct message_address *ad
 		switch (addr->type) {
 		case MESSAGE_ADDRESS_GROUP_START:
 			ok = ok && buf_append_str(out, "NIL NIL ") &&
-			     imap_write_nstring(out, addr->mailbox != NULL ? addr->mailbox : "",
-						flags) &&
+			     write_nstring(out, addr->mailbox != NULL ? addr->mailbox : "",
+					   flags) &&
 			     buf_append_str(out, " NIL");
 			break;
 		case MESSAGE_ADDRESS_GROUP_END:
 			ok = ok && buf_append_str(out, "NIL NIL NIL NIL");
 			break;
 		case MESSAGE_ADDRESS_MAILBOX:
-			ok = ok && imap_write_nstring(out, addr->name, flags) &&
+			ok = ok && write_nstring(out, addr->name, flags) &&
+			     buf_append_c(out, ' ') && write_nstring(out, addr->route, flags) &&
 			     buf_append_c(out, ' ') &&
-			     imap_write_nstring(out, addr->route, flags) &&
-			     buf_append_c(out, ' ') &&
-			     imap_write_nstring(
+			     write_nstring(
 				     out, addr->mailbox != NULL ? addr->mailbox : "MISSING_MAILBOX",
 				     flags) &&
 			     buf_append_c(out, ' ') &&
-			     imap_write_nstring(
-				     out, addr->domain != NULL ? addr->domain : "MISSING_DOMAIN",
-				     flags);
+			     write_nstring(out,
+					   addr->domain != NULL ? addr->domain : "MISSING_DOMAIN",
+					   flags);
 			break;
 		}
 		ok = ok && buf_append_c(out, ')');
@@ -190,16 +195,16 @@ static bool write_address_list(struct buf *out, const struct message_address *ad
 
 bool imap_envelope_write(struct buf *out, const struct imap_envelope *env, unsigned int flags)
 {
-	return buf_append_c(out, '(') && imap_write_nstring(out, env->date, flags) &&
-	       buf_append_c(out, ' ') && imap_write_nstring(out, env->subject, flags) &&
+	return buf_append_c(out, '(') && write_nstring(out, env->date, flags) &&
+	       buf_append_c(out, ' ') && write_nstring(out, env->subject, flags) &&
 	       buf_append_c(out, ' ') && write_address_list(out, env->from, flags) &&
 	       buf_append_c(out, ' ') && write_address_list(out, env->sender, flags) &&
 	       buf_append_c(out, ' ') && write_address_list(out, env->reply_to, flags) &&
 	       buf_append_c(out, ' ') && write_address_list(out, env->to, flags) &&
 	       buf_append_c(out, ' ') && write_address_list(out, env->cc, flags) &&
 	       buf_append_c(out, ' ') && write_address_list(out, env->bcc, flags) &&
-	       buf_append_c(out, ' ') && imap_write_nstring(out, env->in_reply_to, flags) &&
-	       buf_append_c(out, ' ') && imap_write_nstring(out, env->message_id, flags) &&
+	       buf_append_c(out, ' ') && write_nstring(out, env->in_reply_to, flags) &&
+	       buf_append_c(out, ' ') && write_nstring(out, env->message_id, flags) &&
 	       buf_append_c(out, ')');
 }
 

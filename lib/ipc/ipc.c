@@ -283,7 +283,11 @@ struct ipc_conn *ipc_conn_create(int fd, ipc_message_callback_t *on_message,
 				 ipc_close_callback_t *on_close, void *ctx)
 {
 	struct ipc_conn *conn = i_calloc(1, sizeof(*conn));
+	int flags = fcntl(fd, F_GETFL);
 
+	/* The loop must never block on a peer. */
+	if (flags >= 0 && (flags & O_NONBLOCK) == 0)
+		(void)fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 	conn->fd = fd;
 	conn->on_message = on_message;
 	conn->on_close = on_close;

@@ -87,6 +87,8 @@ class Roost:
         self.config_path = self.tmp / "roost.conf"
         self.defaults_path = self.tmp / "default-roost"
         self.proc = None
+        self.ports = {name: free_port() for name in ("imap", "imaps", "pop3", "pop3s")}
+        self.expected_services = ["roost-policy"]
 
     @property
     def roost(self):
@@ -97,12 +99,25 @@ class Roost:
         return str(self.build / "bin" / "roostadm")
 
     def write_config(self, extra=""):
+        """The base configuration: private directories, 127.0.0.1 high ports,
+        no TLS; extra (later settings win) adds what a test needs."""
         self.config_path.write_text(
             "base_dir = %s\n"
             "state_dir = %s/state\n"
             "log_path = %s\n"
             "instance_name = roost-test\n"
-            "%s\n" % (self.base_dir, self.tmp, self.log_path, extra))
+            "listen = 127.0.0.1\n"
+            "ssl = no\n"
+            "service imap-login {\n"
+            "  inet_listener imap {\n    port = %d\n  }\n"
+            "  inet_listener imaps {\n    port = 0\n  }\n"
+            "}\n"
+            "service pop3-login {\n"
+            "  inet_listener pop3 {\n    port = %d\n  }\n"
+            "  inet_listener pop3s {\n    port = 0\n  }\n"
+            "}\n"
+            "%s\n" % (self.base_dir, self.tmp, self.log_path, self.ports["imap"],
+                       self.ports["pop3"], extra))
 
     def start(self, extra_config="", defaults="ulimit -n 4096\n", wait_ready=True):
         self.write_config(extra_config)
@@ -118,7 +133,19 @@ class Roost:
         if self.proc.poll() is not None:
             raise AssertionError("roost exited with %s: %s %s" % (
                 self.proc.returncode, self.proc.stdout.read().decode(), self.log()))
-        return (self.base_dir / "admin").exists() and pids_of("roost-policy", self.proc.pid)
+        if not (self.base_dir / "admin").exists():
+            return False
+        return all(self.confined(name) for name in self.expected_services)
+
+    def confined(self, name):
+        """A process of that name runs and has entered its sandbox."""
+        for pid in self.children(name):
+            try:
+                if proc_status(pid).get("Seccomp") == "2":
+                    return pid
+            except FileNotFoundError:
+                continue
+        return None
 
     def log(self):
         try:

@@ -97,8 +97,10 @@ def test_unknown_setting_is_refused_with_file_and_line(work_dir):
     r = subprocess.run([server.roost, "-F", "-c", str(server.config_path)],
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 89
-    assert "roost.conf:5: Unknown setting: mail_max_userip_conections " \
-           "(did you mean mail_max_userip_connections?)" in r.stderr
+    lineno = server.config_path.read_text().splitlines().index(
+        "mail_max_userip_conections = 3") + 1
+    assert ("roost.conf:%d: Unknown setting: mail_max_userip_conections "
+            "(did you mean mail_max_userip_connections?)" % lineno) in r.stderr
 
 
 def test_release_build_has_no_test_hooks(work_dir):

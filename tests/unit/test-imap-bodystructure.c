@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "pool.h"
 #include "../../storage/imap-bodystructure.h"
-#include "../../storage/imap-quote.h"
+#include "imap-parser.h"
 #include "../../storage/message-part.h"
 
 static struct pool *pool;
@@ -289,7 +289,7 @@ static void test_utf8_and_limit(void **state)
 	assert_int_equal(
 		message_parse(pool, (const uint8_t *)msg, sizeof(msg) - 1, NULL, &root, &error),
 		MESSAGE_PARSE_OK);
-	assert_true(imap_bodystructure_write(&out, root, false, IMAP_QUOTE_FLAG_UTF8, &error));
+	assert_true(imap_bodystructure_write(&out, root, false, IMAP_WRITE_UTF8, &error));
 	assert_string_equal(buf_cstr(&out), "(\"text\" \"plain\" (\"name\" \"caf\xc3\xa9\" "
 					    "\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0)");
 	assert_false(imap_bodystructure_write(&small, root, true, 0, &error));
