@@ -141,7 +141,8 @@ class Roost:
         """A process of that name runs and has entered its sandbox."""
         for pid in self.children(name):
             try:
-                if proc_status(pid).get("Seccomp") == "2":
+                # NoNewPrivs is set by the sandbox (Seccomp is inherited from master).
+                if proc_status(pid).get("NoNewPrivs") == "1":
                     return pid
             except FileNotFoundError:
                 continue
