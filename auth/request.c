@@ -246,7 +246,10 @@ static void request_verify(struct auth_request *req)
 	}
 }
 
-/* Runs one SASL step with base64 data from the client. */
+/*
+ * Runs one SASL step with base64 data from the client; b64 NULL means the
+ * client sent no initial response (the mechanism may send a challenge).
+ */
 static void request_step(struct auth_request *req, const uint8_t *b64, size_t len)
 {
 	struct buf data = BUF_INIT(AUTH_SASL_DATA_MAX);
@@ -256,12 +259,14 @@ static void request_step(struct auth_request *req, const uint8_t *b64, size_t le
 	enum sasl_result r;
 
 	/* "=" is an empty initial response (RFC 4959). */
-	if (!(len == 1 && b64[0] == '=') && base64_decode(&data, b64, len) != BASE64_OK) {
+	if (b64 != NULL && !(len == 1 && b64[0] == '=') &&
+	    base64_decode(&data, b64, len) != BASE64_OK) {
 		buf_free(&data);
 		request_fail(req, AUTH_FAIL_MALFORMED, "");
 		return;
 	}
-	r = sasl_step(req->sasl, buf_data(&data), buf_len(&data), &challenge, &error);
+	r = sasl_step(req->sasl, b64 == NULL ? NULL : buf_data(&data), buf_len(&data), &challenge,
+		      &error);
 	buf_free_secret(&data);
 	switch (r) {
 	case SASL_CONTINUE:
@@ -348,7 +353,7 @@ static void request_begin_now(struct auth_request *req, const struct auth_login_
 	if ((m->flags & AUTH_REQUEST_HAS_INITIAL) != 0)
 		request_step(req, m->initial, m->initial_len);
 	else
-		request_step(req, (const uint8_t *)"=", 1);
+		request_step(req, NULL, 0);
 }
 
 static void request_begin(struct login_conn *lc, const struct auth_login_request *m)

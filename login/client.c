@@ -134,7 +134,9 @@ void client_log_disconnect(struct client *c, const char *reason)
 {
 	struct buf line = BUF_INIT(4096);
 
-	if (c->auth_attempts == 0)
+	if (c->auth_attempts == 0 && c->plaintext_refused)
+		(void)buf_printf(&line, "%s (tried to use disallowed plaintext auth): ", reason);
+	else if (c->auth_attempts == 0)
 		(void)buf_printf(&line, "%s (no auth attempts in %u secs): ", reason,
 				 secs_since(c->created_ms));
 	else
@@ -491,8 +493,11 @@ static void client_create(int fd, bool ssl)
 		(void)net_sockaddr_to_ip((struct sockaddr *)&ss, &c->lip, &c->lport);
 	net_ip_to_str(&c->rip, c->rip_str, sizeof(c->rip_str));
 	net_ip_to_str(&c->lip, c->lip_str, sizeof(c->lip_str));
-	/* Local connections count as secured, as Dovecot does. */
-	c->secured = net_ip_is_loopback(&c->rip) ||
+	/*
+	 * As Dovecot: a client on this very host (remote IP = local IP, which
+	 * covers 127.0.0.1 and ::1) or in login_trusted_networks is secured.
+	 */
+	c->secured = (c->rip.family != 0 && strcmp(c->rip_str, c->lip_str) == 0) ||
 		     net_ip_in_list(&c->rip, login_set->login_trusted_networks);
 	session_id_new(c->session, sizeof(c->session));
 

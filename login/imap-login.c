@@ -169,7 +169,7 @@ static void cmd_login(struct client *c, const char *tag, const struct imap_comma
 	}
 	if (!client_plaintext_allowed(c)) {
 		reply(c, tag, privacy_required);
-		client_log_disconnect(c, "Login refused (tried to use disallowed plaintext auth)");
+		c->plaintext_refused = true;
 		return;
 	}
 	if (memchr(user, '\0', ulen) != NULL || memchr(pass, '\0', plen) != NULL ||
@@ -205,6 +205,7 @@ static void cmd_authenticate(struct client *c, const char *tag, const struct ima
 	}
 	if (!client_plaintext_allowed(c) && mech_is_plaintext(mech)) {
 		reply(c, tag, privacy_required);
+		c->plaintext_refused = true;
 		return;
 	}
 	if (ir != NULL)
@@ -276,13 +277,14 @@ static bool imap_input(struct client *c)
 {
 	struct imap_login *il = imap(c);
 
+	/* An AUTHENTICATE response line is read while the exchange is on. */
+	if (il->reading_sasl_line && c->state == CLIENT_AUTHENTICATING && !c->input_blocked)
+		return imap_sasl_line(c);
 	while (c->state == CLIENT_PREAUTH && !c->input_blocked && !c->destroyed) {
 		struct imap_parse_event ev;
 		size_t consumed = 0;
 		enum imap_parse_result r;
 
-		if (il->reading_sasl_line)
-			return imap_sasl_line(c);
 		r = imap_parser_parse(il->parser, buf_data(&c->input), buf_len(&c->input),
 				      &consumed, &ev);
 		buf_consume(&c->input, consumed);

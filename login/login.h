@@ -83,6 +83,7 @@ struct client {
 	char auth_user[POLICY_USER_MAX]; /* the user as last tried, for logs */
 	unsigned int auth_attempts;
 	bool auth_failed_once;
+	bool plaintext_refused;	 /* tried LOGIN/USER without TLS where it is refused */
 	char tag[LOGIN_TAG_MAX]; /* IMAP: the tag of the pending command */
 	bool sasl_ir_pending;	 /* AUTHENTICATE waiting for the client's response */
 	void *proto_ctx;	 /* protocol-private state */

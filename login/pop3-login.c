@@ -131,8 +131,7 @@ static bool pop3_command(struct client *c, const struct pop3_cmd *cmd)
 	} else if (strcmp(cmd->name, "USER") == 0) {
 		if (!client_plaintext_allowed(c)) {
 			client_send_str(c, plaintext_disallowed);
-			client_log_disconnect(c, "Login refused (tried to use disallowed plaintext "
-						 "auth)");
+			c->plaintext_refused = true;
 		} else if (cmd->argc != 1 || !str_copy(p->user, sizeof(p->user), cmd->args[0]) ||
 			   p->user[0] == '\0') {
 			client_send_str(c, "-ERR Invalid user name.\r\n");
@@ -172,6 +171,7 @@ static bool pop3_command(struct client *c, const struct pop3_cmd *cmd)
 			   (strcasecmp(cmd->args[0], "PLAIN") == 0 ||
 			    strcasecmp(cmd->args[0], "LOGIN") == 0)) {
 			client_send_str(c, plaintext_disallowed);
+			c->plaintext_refused = true;
 		} else {
 			c->sasl_ir_pending = true;
 			client_auth_begin(c, cmd->args[0], cmd->argc == 2 ? cmd->args[1] : NULL,

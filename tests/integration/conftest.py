@@ -205,3 +205,54 @@ def roost(work_dir):
     server = Roost(work_dir)
     yield server
     server.stop()
+
+
+class SyslogCapture:
+    """Receives what roost sends to /dev/log, as rsyslog would.
+
+    Only usable when no system syslog owns /dev/log (as in CI); the socket is
+    removed again on exit."""
+
+    def __init__(self):
+        import threading
+        if os.path.exists("/dev/log"):
+            pytest.skip("a system syslog owns /dev/log")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind("/dev/log")
+        self.sock.settimeout(0.2)
+        self.lines = []
+        self.running = True
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while self.running:
+            try:
+                self.lines.append(self.sock.recv(65536).decode(errors="replace"))
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+
+    def as_syslog_file(self, path, hostname="mailhost"):
+        """Writes the lines as rsyslog stores them: "DATE HOST TAG: MSG"."""
+        out = []
+        for line in self.lines:
+            m = re.match(r"<\d+>(\w{3} [ \d]\d \d\d:\d\d:\d\d) (.*)$", line)
+            if m:
+                out.append("%s %s %s" % (m.group(1), hostname, m.group(2)))
+        pathlib.Path(path).write_text("\n".join(out) + "\n")
+
+    def close(self):
+        self.running = False
+        self.thread.join()
+        self.sock.close()
+        os.unlink("/dev/log")
+
+
+@pytest.fixture
+def syslog_capture():
+    need_root()
+    capture = SyslogCapture()
+    yield capture
+    capture.close()
