@@ -210,7 +210,7 @@ static uint64_t apply(int64_t base, bool has, int64_t v, bool rel, bool pct)
 	if (base == 0)
 		return 0; /* relative to "unlimited" stays unlimited */
 	if (pct)
-		v = base / 100 * v;
+		v = base / 100 * v + base % 100 * v / 100;
 	r = rel ? base + v : v;
 	return r < 1 ? 1 : (uint64_t)r;
 }
