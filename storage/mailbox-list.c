@@ -570,6 +570,18 @@ bool mailbox_rename(struct mail_storage *storage, const char *old_name, const ch
 		return false;
 	if (!mailbox_exists(storage, old_name, &exists, err))
 		return false;
+	if (!exists && loc->layout == MAIL_LAYOUT_FS) {
+		/* A \Noselect parent is still a directory that can move. */
+		char *dir, *control, *index;
+		struct stat st;
+
+		if (!mailbox_get_dirs(storage, old_name, &dir, &control, &index, err))
+			return false;
+		exists = stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+		free(dir);
+		free(control);
+		free(index);
+	}
 	if (!exists)
 		return mailbox_error_set(err, MAILBOX_ERROR_NOT_FOUND, "Mailbox doesn't exist: %s",
 					 old_name);

@@ -282,6 +282,11 @@ static bool assign_uids(struct mailbox *box, struct lock_file *lock, struct pend
 
 	if (err == NULL)
 		err = &local;
+	if (save_only && box->index_path != NULL && access(box->index_path, F_OK) < 0) {
+		/* No index yet: build it now (with UIDs for our files), so
+		   that a missing index later means something went wrong. */
+		return uids_by_sync(box, lock, files, count, err);
+	}
 	if (save_only) {
 		/* A delivery needs only the next UID: read the ends of the
 		   file, not all of it. */

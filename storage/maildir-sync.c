@@ -418,7 +418,7 @@ struct sync_stats {
  * index (state_valid) or nothing; it is replaced by the new state.
  */
 static bool full_sync(struct mailbox *box, struct index_view *state, bool state_valid,
-		      bool force_scan, struct mailbox_error *err)
+		      bool index_corrupt, bool force_scan, struct mailbox_error *err)
 {
 	struct maildir_uidlist *ul = &box->uidlist;
 	struct maildir_uidlist_stat ul_st;
@@ -465,8 +465,10 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 	}
 	box->uidlist_loaded = true;
 	box->uidlist_st = ul_st;
-	if (!had_uidlist && !state_valid && box->index_path != NULL)
-		log_debug("%s: new mailbox index", box->dir);
+	if (had_uidlist && !state_valid && !index_corrupt && box->index_path != NULL &&
+	    access(box->index_path, F_OK) < 0)
+		log_warning("%s: %s is missing: rebuilding it from the Maildir", box->dir,
+			    box->index_path);
 	ul_first_new = ul->count;
 
 	if (!mailbox_keywords_refresh(box, err))
@@ -565,7 +567,8 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 		e->uid = idx >= 0 ? ul->recs[idx].uid : 0;
 	}
 	sort_scan = &curscan;
-	qsort(curscan.entries, curscan.count, sizeof(*curscan.entries), cmp_entries);
+	if (curscan.count > 1)
+		qsort(curscan.entries, curscan.count, sizeof(*curscan.entries), cmp_entries);
 	for (size_t i = 1; i < curscan.count; i++) {
 		struct scan_entry *e = &curscan.entries[i], *prev = &curscan.entries[i - 1];
 
@@ -589,7 +592,8 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 		}
 	}
 	/* Unknown files get UIDs in file name (delivery time) order. */
-	qsort(curscan.entries, curscan.count, sizeof(*curscan.entries), cmp_entries);
+	if (curscan.count > 1)
+		qsort(curscan.entries, curscan.count, sizeof(*curscan.entries), cmp_entries);
 	for (size_t i = 0; i < curscan.count; i++) {
 		struct scan_entry *e = &curscan.entries[i];
 
@@ -849,8 +853,9 @@ static bool state_current(struct mailbox *box, const struct index_view *state)
 	return true;
 }
 
-/* Loads the index into state: 1 loaded, 0 missing, -1 corrupt (logged). */
-static int load_index(struct mailbox *box, struct index_view *state)
+/* Loads the index into state: 1 loaded, 0 missing, -1 corrupt (logged
+   unless quiet). */
+static int load_index(struct mailbox *box, struct index_view *state, bool quiet)
 {
 	struct mailbox_error why;
 	struct index_file_stat st;
@@ -864,7 +869,8 @@ static int load_index(struct mailbox *box, struct index_view *state)
 	}
 	r = index_file_read(state, box->index_path, &st, &why);
 	if (r < 0) {
-		log_warning("%s: rebuilding the index", why.text);
+		if (!quiet)
+			log_warning("%s: rebuilding the index", why.text);
 		/* Do not trust or reuse anything from it. */
 		index_view_deinit(state);
 		index_view_init(state);
@@ -887,7 +893,7 @@ bool maildir_sync_state(struct mailbox *box, struct lock_file *lock, bool force_
 	index_view_deinit(state);
 	index_view_init(state);
 	if (!force_scan && lock == NULL) {
-		r = load_index(box, state);
+		r = load_index(box, state, true);
 		if (r > 0 && state_current(box, state))
 			return true;
 	}
@@ -897,7 +903,7 @@ bool maildir_sync_state(struct mailbox *box, struct lock_file *lock, bool force_
 			return false;
 	}
 	/* Another process may have synced while we waited. */
-	r = load_index(box, state);
+	r = load_index(box, state, false);
 	if (r > 0 && !force_scan && state_current(box, state)) {
 		lock_file_release(&own_lock);
 		return true;
@@ -906,7 +912,7 @@ bool maildir_sync_state(struct mailbox *box, struct lock_file *lock, bool force_
 		/* A UIDVALIDITY of 0 or a uidlist that no longer matches is
 		   handled in full_sync; here only the corrupt case matters. */
 	}
-	ok = full_sync(box, state, r > 0, force_scan, err);
+	ok = full_sync(box, state, r > 0, r < 0, force_scan, err);
 	lock_file_release(&own_lock);
 	return ok;
 }
