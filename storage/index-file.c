@@ -217,10 +217,16 @@ bool index_file_parse(struct index_view *view, const void *data, size_t len,
 		}
 		prev_uid = rec->uid;
 	}
-	if (!buf_append(&view->names, p + names_off, (size_t)hdr.names_size)) {
-		index_view_deinit(view);
-		index_view_init(view);
-		return mailbox_error_set(err, MAILBOX_ERROR_TEMP, "names area too large");
+	{
+		uint8_t *names = buf_reserve(&view->names, (size_t)hdr.names_size);
+
+		if (names == NULL) {
+			index_view_deinit(view);
+			index_view_init(view);
+			return mailbox_error_set(err, MAILBOX_ERROR_TEMP, "names area too large");
+		}
+		memcpy(names, p + names_off, (size_t)hdr.names_size);
+		buf_commit(&view->names, (size_t)hdr.names_size);
 	}
 	view->expunge_count = hdr.expunge_count;
 	view->expunge_alloc = hdr.expunge_count;
@@ -373,6 +379,7 @@ bool index_file_write(struct index_view *view, const char *path, struct index_fi
 	struct buf names = BUF_INIT(NAMES_MAX);
 	struct buf tmp = BUF_INIT(4096);
 	struct index_header *hdr = &view->hdr;
+	size_t names_need = 0;
 	struct mail_record *recs = NULL;
 	size_t recs_size = view->count * sizeof(*view->recs);
 	uint32_t crc;
@@ -386,6 +393,13 @@ bool index_file_write(struct index_view *view, const char *path, struct index_fi
 	   records, so the caller's view keeps its own. */
 	if (recs_size > 0)
 		recs = i_malloc(recs_size);
+	for (size_t i = 0; i < view->count; i++)
+		names_need += view->recs[i].name_len;
+	if (buf_reserve(&names, names_need) == NULL) {
+		free(recs);
+		return mailbox_error_set(err, MAILBOX_ERROR_LIMIT, "%s: names area too large",
+					 path);
+	}
 	hdr->total_psize = 0;
 	hdr->total_vsize = 0;
 	for (size_t i = 0; i < view->count; i++) {

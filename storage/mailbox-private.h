@@ -39,6 +39,7 @@ struct mail_storage {
 	enum mail_fsync_mode fsync;
 	unsigned int dir_mode;
 	unsigned int file_mode;
+	bool very_dirty_syncs;
 };
 
 struct mailbox {
@@ -138,6 +139,14 @@ bool maildir_sync_state(struct mailbox *box, struct lock_file *lock, bool force_
 /* Whether a header's directory and uidlist stamps match these stats. */
 bool maildir_sync_dirs_current(const struct index_header *hdr, const struct stat *new_st,
 			       const struct stat *cur_st, const struct stat *uidlist_st);
+/*
+ * Around a change roost makes to cur/ under the lock: _begin stats cur/
+ * and says whether the index matched it; _end, with very_dirty_syncs and a
+ * matching index, records the new mtime as known so the next sync need not
+ * read cur/ again.
+ */
+bool maildir_cur_change_begin(struct mailbox *box, const struct index_header *hdr);
+void maildir_cur_change_end(struct mailbox *box, struct index_header *hdr, bool was_current);
 /* qsort comparator for uint32_t. */
 int maildir_cmp_u32(const void *a, const void *b);
 

@@ -196,6 +196,7 @@ bool mail_storage_create(const struct mail_storage_settings *set, struct mail_st
 	storage->fsync = set->fsync;
 	storage->dir_mode = set->dir_mode != 0 ? set->dir_mode : 0700;
 	storage->file_mode = set->file_mode != 0 ? set->file_mode : 0600;
+	storage->very_dirty_syncs = set->very_dirty_syncs;
 	if (set->mountpoints_file != NULL) {
 		if (!mountpoint_list_read(set->mountpoints_file, &storage->mounts, err))
 			goto fail;

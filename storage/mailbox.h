@@ -52,6 +52,12 @@ struct mail_storage_settings {
 	/* Mode bits for new directories and files (0 = 0700 / 0600). */
 	unsigned int dir_mode;
 	unsigned int file_mode;
+	/* maildir_very_dirty_syncs: trust that cur/ changed only by roost's
+	   own renames and unlinks (made under the lock) instead of reading
+	   cur/ again after each of them. Faster on big mailboxes; a program
+	   other than roost renaming files in cur/ in the same instant may go
+	   unnoticed until cur/ changes again. Default off, as in Dovecot. */
+	bool very_dirty_syncs;
 };
 
 struct mail_storage;

@@ -30,6 +30,9 @@ struct scan_entry {
 	bool in_new;
 	bool dup;
 	uint32_t uid;
+	/* Index + 1 of the old state's record this entry was copied from
+	   (the file was not read again), 0 if it came from readdir. */
+	uint32_t from_state;
 };
 
 struct scan {
@@ -295,6 +298,14 @@ int maildir_cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/* Strict order by UID alone (0 counts as unordered): true sortedness. */
+static int cmp_entries_uid(const struct scan_entry *x, const struct scan_entry *y)
+{
+	if (x->uid == 0 || y->uid == 0)
+		return 1;
+	return x->uid < y->uid ? -1 : x->uid > y->uid ? 1 : 0;
+}
+
 /* Sorting scan entries: by UID, unknown (0) ones last in file name order. */
 static const struct scan *sort_scan;
 
@@ -351,11 +362,18 @@ static void uidlist_rebuild(struct mailbox *box, const struct index_view *state,
 
 /* Fills the sizes of rec from the file name, the uidlist or the file. */
 static bool fill_sizes(struct mailbox *box, const struct index_view *state, struct mail_record *rec,
-		       const struct maildir_filename *fn, const struct maildir_uidlist_rec *urec,
-		       const struct mail_record *old, bool *ul_dirty)
+		       const struct maildir_filename *fn, const struct mail_record *old,
+		       bool *ul_dirty)
 {
+	const struct maildir_uidlist_rec *urec = NULL;
 	bool have_p = false, have_v = false;
 	uint64_t psize = 0, vsize = 0;
+
+	if ((!fn->has_psize || !fn->has_vsize) && old == NULL) {
+		ssize_t uidx = maildir_uidlist_lookup_uid(&box->uidlist, rec->uid);
+
+		urec = uidx >= 0 ? &box->uidlist.recs[uidx] : NULL;
+	}
 
 	if (fn->has_psize) {
 		psize = fn->psize;
@@ -423,7 +441,7 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 	struct maildir_uidlist *ul = &box->uidlist;
 	struct maildir_uidlist_stat ul_st;
 	struct index_view out;
-	struct scan newscan, curscan;
+	struct scan newscan, curscan, moved_scan;
 	struct sync_stats ss;
 	bool scan_new, scan_cur, moved = false, ul_rewrite = false, ul_dirty = false;
 	bool had_uidlist, cur_was_current, ok = false;
@@ -440,6 +458,7 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 	index_view_init(&out);
 	scan_init(&newscan);
 	scan_init(&curscan);
+	scan_init(&moved_scan);
 
 	/* 1. The uidlist: the UID truth. */
 	r = maildir_uidlist_read(ul, box->uidlist_path,
@@ -489,7 +508,7 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 		if (!scan_dir(box->new_fd, box->new_path, true, &newscan, err))
 			goto out;
 		if (!box->no_moves && newscan.count > 0) {
-			move_new_to_cur(box, &newscan, &curscan, &moved);
+			move_new_to_cur(box, &newscan, &moved_scan, &moved);
 			if (fstat(box->new_fd, &ss.new_st) < 0)
 				goto fail_errno;
 			ss.new_check = mailbox_now_ns();
@@ -526,9 +545,7 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 		ss.cur_check = mailbox_now_ns();
 	}
 	if (scan_cur) {
-		/* Names we moved are in cur/ now and will be read again. */
-		curscan.count = 0;
-		buf_reset(&curscan.names);
+		/* Names we moved are in cur/ now and are read again. */
 		for (int tries = 0;; tries++) {
 			struct stat after;
 
@@ -546,13 +563,27 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 			ss.cur_check = mailbox_now_ns();
 		}
 	} else {
+		/* If the uidlist is the one the index was built from, the
+		   index's UIDs need no lookup. */
+		bool same_ul = state->hdr.uidlist_ino == ul_st.ino &&
+			       state->hdr.uidlist_dev == ul_st.dev && !ul_rewrite &&
+			       ((state->hdr.uidlist_size == ul_st.size &&
+				 state->hdr.uidlist_mtime_ns == ul_st.mtime_ns) ||
+				(state->hdr.uidlist_size < ul_st.size && ul->last_read_appended));
+
 		for (size_t i = 0; i < state->count; i++) {
 			const struct mail_record *rec = &state->recs[i];
 
-			if ((rec->state & INDEX_REC_IN_NEW) == 0)
-				(void)scan_add(&curscan, index_view_name(state, rec), rec->name_len,
-					       false);
+			if ((rec->state & INDEX_REC_IN_NEW) == 0 &&
+			    scan_add(&curscan, index_view_name(state, rec), rec->name_len, false) &&
+			    same_ul) {
+				curscan.entries[curscan.count - 1].uid = rec->uid;
+				curscan.entries[curscan.count - 1].from_state = (uint32_t)i + 1;
+			}
 		}
+		for (size_t i = 0; i < moved_scan.count; i++)
+			(void)scan_add(&curscan, scan_name(&moved_scan, &moved_scan.entries[i]),
+				       moved_scan.entries[i].name_len, false);
 	}
 	/* One list: cur/ entries first so they win over stale new/ ones. */
 	for (size_t i = 0; i < newscan.count; i++)
@@ -560,15 +591,26 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 			       newscan.entries[i].name_len, true);
 
 	/* 3. UIDs for every file; duplicates of a base get a new base. */
-	for (size_t i = 0; i < curscan.count; i++) {
-		struct scan_entry *e = &curscan.entries[i];
-		ssize_t idx = maildir_uidlist_lookup(ul, scan_name(&curscan, e), e->name_len);
+	{
+		bool sorted = true;
 
-		e->uid = idx >= 0 ? ul->recs[idx].uid : 0;
+		for (size_t i = 0; i < curscan.count; i++) {
+			struct scan_entry *e = &curscan.entries[i];
+
+			if (e->uid == 0) {
+				ssize_t idx = maildir_uidlist_lookup(ul, scan_name(&curscan, e),
+								     e->name_len);
+
+				e->uid = idx >= 0 ? ul->recs[idx].uid : 0;
+			}
+			if (i > 0 && cmp_entries_uid(&curscan.entries[i - 1], e) >= 0)
+				sorted = false;
+		}
+		sort_scan = &curscan;
+		if (!sorted)
+			qsort(curscan.entries, curscan.count, sizeof(*curscan.entries),
+			      cmp_entries);
 	}
-	sort_scan = &curscan;
-	if (curscan.count > 1)
-		qsort(curscan.entries, curscan.count, sizeof(*curscan.entries), cmp_entries);
 	for (size_t i = 1; i < curscan.count; i++) {
 		struct scan_entry *e = &curscan.entries[i], *prev = &curscan.entries[i - 1];
 
@@ -591,9 +633,17 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 				e->dup = true;
 		}
 	}
-	/* Unknown files get UIDs in file name (delivery time) order. */
-	if (curscan.count > 1)
-		qsort(curscan.entries, curscan.count, sizeof(*curscan.entries), cmp_entries);
+	/* Unknown files get UIDs in file name (delivery time) order; they
+	   sort last, after any renamed duplicates got uid 0 above. */
+	{
+		bool unknown = false;
+
+		for (size_t i = 0; i < curscan.count && !unknown; i++)
+			unknown = curscan.entries[i].uid == 0 && !curscan.entries[i].dup;
+		if (unknown && curscan.count > 1)
+			qsort(curscan.entries, curscan.count, sizeof(*curscan.entries),
+			      cmp_entries);
+	}
 	for (size_t i = 0; i < curscan.count; i++) {
 		struct scan_entry *e = &curscan.entries[i];
 
@@ -626,6 +676,12 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 		out.hdr.first_recent_uid = 0;
 	}
 	new_modseq = out.hdr.highest_modseq + 1;
+	out.alloc = curscan.count + 1;
+	out.recs = i_malloc(out.alloc * sizeof(*out.recs));
+	if (buf_reserve(&out.names, buf_len(&curscan.names)) == NULL) {
+		mailbox_error_set(err, MAILBOX_ERROR_LIMIT, "%s: too many files", box->dir);
+		goto out;
+	}
 	{
 		bool changed = false;
 
@@ -635,7 +691,6 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 			const struct mail_record *old = NULL;
 			struct maildir_filename fn;
 			struct mail_record *rec;
-			ssize_t uidx;
 
 			if (e->dup || e->uid == 0)
 				continue;
@@ -647,6 +702,17 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 			}
 			if (state_valid && oi < state->count && state->recs[oi].uid == e->uid)
 				old = &state->recs[oi++];
+			if (e->from_state != 0 && old == &state->recs[e->from_state - 1]) {
+				/* Same file as in the index: nothing to re-derive. */
+				rec = index_view_append(&out);
+				*rec = *old;
+				if (!index_view_set_name(&out, rec, name, e->name_len)) {
+					mailbox_error_set(err, MAILBOX_ERROR_LIMIT,
+							  "%s: too many files", box->dir);
+					goto out;
+				}
+				continue;
+			}
 			(void)maildir_filename_parse(name, e->name_len, &fn);
 			rec = index_view_append(&out);
 			rec->uid = e->uid;
@@ -658,7 +724,6 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 			rec->state = e->in_new ? INDEX_REC_IN_NEW : 0;
 			rec->flags = e->in_new ? 0 : (fn.flags & MAIL_FLAGS_MASK);
 			rec->keywords = e->in_new ? 0 : (fn.keywords & MAIL_KEYWORDS_MASK);
-			uidx = maildir_uidlist_lookup_uid(ul, e->uid);
 			if (old != NULL) {
 				rec->internal_date = old->internal_date;
 				rec->save_date = old->save_date;
@@ -673,8 +738,7 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 				rec->save_date = state_valid ? now : INDEX_DATE_UNKNOWN;
 				changed = true;
 			}
-			if (!fill_sizes(box, &out, rec, &fn, uidx >= 0 ? &ul->recs[uidx] : NULL,
-					old, &ul_dirty)) {
+			if (!fill_sizes(box, &out, rec, &fn, old, &ul_dirty)) {
 				/* Gone between readdir and open: leave it to the
 				   next sync rather than guess its size. */
 				out.count--;
@@ -696,10 +760,14 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 	/* 5. Uidlist records of files that are gone are stale; drop them when
 	   enough pile up (appending is much cheaper than rewriting). */
 	{
-		size_t live = 0;
+		size_t live = 0, oj = 0;
 
 		for (size_t i = 0; i < ul->count; i++) {
-			if (ul->recs[i].uid != 0 && index_view_find(&out, ul->recs[i].uid) < 0) {
+			uint32_t uid = ul->recs[i].uid;
+
+			while (oj < out.count && out.recs[oj].uid < uid)
+				oj++;
+			if (uid != 0 && (oj == out.count || out.recs[oj].uid != uid)) {
 				bool pending = false;
 
 				/* A record appended by a writer whose file we
@@ -739,9 +807,12 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 	} else if (moved) {
 		if (fstat(box->cur_fd, &ss.cur_st) < 0)
 			goto fail_errno;
-		/* Our own moves changed it: force one real read next time. */
+		/* Our own moves changed it: force one real read next time,
+		   unless told to trust our own changes. */
 		out.hdr.cur_mtime_ns = mtime_ns(&ss.cur_st);
 		out.hdr.cur_check_ns = out.hdr.cur_mtime_ns;
+		if (box->storage->very_dirty_syncs)
+			out.hdr.cur_check_ns += MAILDIR_SYNC_SETTLE_NS;
 	}
 	out.hdr.uidlist_ino = box->uidlist_st.ino;
 	out.hdr.uidlist_dev = box->uidlist_st.dev;
@@ -775,6 +846,7 @@ out:
 	index_view_deinit(&out);
 	scan_deinit(&newscan);
 	scan_deinit(&curscan);
+	scan_deinit(&moved_scan);
 	return ok;
 }
 
@@ -825,6 +897,24 @@ void maildir_sync_merge_local(struct mailbox *box, struct index_view *state)
 			rec->internal_date = box->view.recs[vi].internal_date;
 	}
 	box->dates_dirty = false;
+}
+
+bool maildir_cur_change_begin(struct mailbox *box, const struct index_header *hdr)
+{
+	struct stat st;
+
+	return box->storage->very_dirty_syncs && fstat(box->cur_fd, &st) == 0 &&
+	       dir_current(hdr->cur_mtime_ns, hdr->cur_check_ns, mtime_ns(&st));
+}
+
+void maildir_cur_change_end(struct mailbox *box, struct index_header *hdr, bool was_current)
+{
+	struct stat st;
+
+	if (!was_current || fstat(box->cur_fd, &st) < 0)
+		return;
+	hdr->cur_mtime_ns = mtime_ns(&st);
+	hdr->cur_check_ns = hdr->cur_mtime_ns + MAILDIR_SYNC_SETTLE_NS;
 }
 
 bool maildir_sync_dirs_current(const struct index_header *hdr, const struct stat *new_st,

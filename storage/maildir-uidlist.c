@@ -92,9 +92,8 @@ static void hash_insert(struct maildir_uidlist *ul, size_t idx)
 {
 	const struct maildir_uidlist_rec *rec = &ul->recs[idx];
 	const char *name = maildir_uidlist_rec_name(ul, rec);
-	size_t blen = base_len(name, rec->name_len);
 	size_t mask = ul->hash_size - 1;
-	size_t pos = maildir_hash_bytes(name, blen) & mask;
+	size_t pos = rec->hash & mask;
 
 	for (;;) {
 		uint32_t cur = ul->hash[pos];
@@ -104,9 +103,9 @@ static void hash_insert(struct maildir_uidlist *ul, size_t idx)
 			return;
 		}
 		const struct maildir_uidlist_rec *other = &ul->recs[cur - 1];
-		const char *oname = maildir_uidlist_rec_name(ul, other);
 
-		if (maildir_filename_base_cmp(oname, other->name_len, name, rec->name_len) == 0) {
+		if (other->hash == rec->hash && other->base_len == rec->base_len &&
+		    memcmp(maildir_uidlist_rec_name(ul, other), name, rec->base_len) == 0) {
 			/* A later line for the same file wins, as in Dovecot;
 			   the older record is a stale duplicate. */
 			if (other->uid != 0) {
@@ -138,12 +137,14 @@ static void hash_rebuild(struct maildir_uidlist *ul)
 ssize_t maildir_uidlist_lookup(const struct maildir_uidlist *ul, const char *name, size_t len)
 {
 	size_t blen = base_len(name, len);
+	uint32_t h;
 	size_t mask, pos;
 
 	if (ul->hash_size == 0)
 		return -1;
+	h = (uint32_t)maildir_hash_bytes(name, blen);
 	mask = ul->hash_size - 1;
-	pos = maildir_hash_bytes(name, blen) & mask;
+	pos = h & mask;
 	for (;;) {
 		uint32_t cur = ul->hash[pos];
 
@@ -151,8 +152,8 @@ ssize_t maildir_uidlist_lookup(const struct maildir_uidlist *ul, const char *nam
 			return -1;
 		const struct maildir_uidlist_rec *rec = &ul->recs[cur - 1];
 
-		if (maildir_filename_base_cmp(maildir_uidlist_rec_name(ul, rec), rec->name_len,
-					      name, len) == 0)
+		if (rec->hash == h && rec->base_len == blen &&
+		    memcmp(maildir_uidlist_rec_name(ul, rec), name, blen) == 0)
 			return rec->uid == 0 ? -1 : (ssize_t)(cur - 1);
 		pos = (pos + 1) & mask;
 	}
@@ -207,6 +208,11 @@ static struct maildir_uidlist_rec *new_rec(struct maildir_uidlist *ul)
 static void commit_rec(struct maildir_uidlist *ul)
 {
 	size_t idx = ul->count++;
+	struct maildir_uidlist_rec *rec = &ul->recs[idx];
+	const char *name = maildir_uidlist_rec_name(ul, rec);
+
+	rec->base_len = (uint16_t)base_len(name, rec->name_len);
+	rec->hash = (uint32_t)maildir_hash_bytes(name, rec->base_len);
 
 	if (ul->hash_size < ul->count * 2 + 2)
 		hash_rebuild(ul);
@@ -637,6 +643,7 @@ int maildir_uidlist_read(struct maildir_uidlist *ul, const char *path,
 				  path);
 		return -1;
 	}
+	ul->last_read_appended = false;
 	if (old != NULL && ul->have_header && old->ino == (uint64_t)st.st_ino &&
 	    old->dev == (uint64_t)st.st_dev && (uint64_t)st.st_size >= ul->parsed_size &&
 	    old->size == ul->parsed_size) {
@@ -645,6 +652,7 @@ int maildir_uidlist_read(struct maildir_uidlist *ul, const char *path,
 		    (uint64_t)st.st_size == ul->parsed_size) {
 			close(fd);
 			*st_r = *old;
+			ul->last_read_appended = true;
 			return 1;
 		}
 		if (tail_matches(ul, fd))
@@ -669,9 +677,15 @@ int maildir_uidlist_read(struct maildir_uidlist *ul, const char *path,
 		return -1;
 	}
 	close(fd);
-	if (!maildir_uidlist_parse(ul, path, data, len, err)) {
-		free(data);
-		return -1;
+	{
+		size_t removed_before = ul->removed;
+
+		if (!maildir_uidlist_parse(ul, path, data, len, err)) {
+			free(data);
+			return -1;
+		}
+		/* A repeated base in the new lines remaps an old record. */
+		ul->last_read_appended = from != 0 && ul->removed == removed_before;
 	}
 	free(data);
 	if (!ul->have_header) {

@@ -31,7 +31,10 @@ struct maildir_uidlist_rec {
 	uint32_t ext_off; /* other extension fields, kept verbatim */
 	uint16_t name_len;
 	uint16_t ext_len;
-	uint32_t flags; /* MAILDIR_UIDLIST_REC_* */
+	uint32_t flags;	   /* MAILDIR_UIDLIST_REC_* */
+	uint32_t hash;	   /* of the base name, for lookups */
+	uint16_t base_len; /* bytes of the name before ':' */
+	uint16_t reserved;
 	uint64_t psize;
 	uint64_t vsize;
 };
@@ -63,6 +66,9 @@ struct maildir_uidlist {
 	struct buf last_line;  /* the last complete line as read, likewise */
 	uint64_t last_line_off;
 	unsigned int bad_lines; /* lines skipped while parsing */
+	/* The last maildir_uidlist_read only added lines at the end: every
+	   record present before kept its UID. */
+	bool last_read_appended;
 };
 
 void maildir_uidlist_init(struct maildir_uidlist *ul);

@@ -164,7 +164,7 @@ bool mailbox_update_flags(struct mailbox *box, const uint32_t *uids, size_t coun
 	struct mailbox_error local;
 	struct locked l;
 	uint64_t new_modseq;
-	bool any = false, ok = true;
+	bool any = false, ok = true, cur_current;
 
 	if (err == NULL)
 		err = &local;
@@ -177,6 +177,7 @@ bool mailbox_update_flags(struct mailbox *box, const uint32_t *uids, size_t coun
 	keywords &= MAIL_KEYWORDS_MASK;
 	if (!locked_begin(box, &l, err))
 		return false;
+	cur_current = maildir_cur_change_begin(box, &l.state.hdr);
 	new_modseq = l.state.hdr.highest_modseq + 1;
 	for (size_t i = 0; i < count; i++) {
 		struct mailbox_update_result *res = results != NULL ? &results[i] : &tmp;
@@ -224,8 +225,10 @@ bool mailbox_update_flags(struct mailbox *box, const uint32_t *uids, size_t coun
 		res->keywords = nk;
 		res->modseq = new_modseq;
 	}
-	if (any)
+	if (any) {
 		l.state.hdr.highest_modseq = new_modseq;
+		maildir_cur_change_end(box, &l.state.hdr, cur_current);
+	}
 	locked_end(box, &l, any);
 	/* Our own changes are visible in the view at once. */
 	for (size_t i = 0; any && i < count; i++) {
@@ -262,7 +265,7 @@ bool mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t count,
 	struct locked l;
 	uint64_t new_modseq;
 	size_t removed = 0, w = 0;
-	bool ok = true;
+	bool ok = true, cur_current;
 
 	if (err == NULL)
 		err = &local;
@@ -273,6 +276,7 @@ bool mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t count,
 					 "mailbox opened for saving only");
 	if (!locked_begin(box, &l, err))
 		return false;
+	cur_current = maildir_cur_change_begin(box, &l.state.hdr);
 	new_modseq = l.state.hdr.highest_modseq + 1;
 	for (size_t i = 0; i < count; i++) {
 		ssize_t j = index_view_find(&l.state, uids[i]);
@@ -321,6 +325,7 @@ bool mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t count,
 		}
 		l.state.count = w;
 		l.state.hdr.highest_modseq = new_modseq;
+		maildir_cur_change_end(box, &l.state.hdr, cur_current);
 		/* Drop the UIDs from the uidlist too when it is cheap enough;
 		   otherwise the next full sync sees the lines as stale. */
 		r = maildir_uidlist_read(ul, box->uidlist_path,

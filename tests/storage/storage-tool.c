@@ -45,14 +45,17 @@ static void parse_flags(struct mailbox *box, const char *text, uint32_t *flags_r
 	static const struct {
 		const char *name;
 		uint32_t flag;
-	} sys[] = {{"\\Seen", MAIL_SEEN},     {"\\Answered", MAIL_ANSWERED},
-		   {"\\Flagged", MAIL_FLAGGED}, {"\\Deleted", MAIL_DELETED},
+	} sys[] = {{"\\Seen", MAIL_SEEN},
+		   {"\\Answered", MAIL_ANSWERED},
+		   {"\\Flagged", MAIL_FLAGGED},
+		   {"\\Deleted", MAIL_DELETED},
 		   {"\\Draft", MAIL_DRAFT}};
 	char *copy = strdup(text), *save = NULL;
 
 	*flags_r = 0;
 	*keywords_r = 0;
-	for (char *tok = strtok_r(copy, " ", &save); tok != NULL; tok = strtok_r(NULL, " ", &save)) {
+	for (char *tok = strtok_r(copy, " ", &save); tok != NULL;
+	     tok = strtok_r(NULL, " ", &save)) {
 		bool found = false;
 		struct mailbox_error err;
 		unsigned int idx;
@@ -113,7 +116,8 @@ int main(int argc, char **argv)
 		die("storage", &err);
 	if (strcmp(argv[2], "dump") == 0 && argc == 4) {
 		box = open_box(argv[3], MAILBOX_OPEN_READONLY);
-		printf("UIDVALIDITY %u\nUIDNEXT %u\n", mailbox_uidvalidity(box), mailbox_next_uid(box));
+		printf("UIDVALIDITY %u\nUIDNEXT %u\n", mailbox_uidvalidity(box),
+		       mailbox_next_uid(box));
 		for (uint32_t seq = 1; seq <= mailbox_count(box); seq++) {
 			const struct mail_record *rec = mailbox_record(box, seq);
 
@@ -182,7 +186,8 @@ int main(int argc, char **argv)
 			printf("LIST %s%s%s%s\n", info->name,
 			       (info->flags & MAILBOX_INFO_NOSELECT) != 0 ? " \\Noselect" : "",
 			       (info->flags & MAILBOX_INFO_SUBSCRIBED) != 0 ? " \\Subscribed" : "",
-			       (info->flags & MAILBOX_INFO_NONEXISTENT) != 0 ? " \\NonExistent" : "");
+			       (info->flags & MAILBOX_INFO_NONEXISTENT) != 0 ? " \\NonExistent"
+									     : "");
 		}
 		mailbox_list_free(&list);
 	} else {

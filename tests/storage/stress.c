@@ -154,7 +154,8 @@ static void imap_worker(void)
 		switch (rand() % 4) {
 		case 0:
 		case 1: {
-			uint32_t flags = (uint32_t)rand() & (MAIL_SEEN | MAIL_FLAGGED | MAIL_ANSWERED);
+			uint32_t flags =
+				(uint32_t)rand() & (MAIL_SEEN | MAIL_FLAGGED | MAIL_ANSWERED);
 
 			if (!mailbox_update_flags(box, &uid, 1, MAILBOX_FLAGS_REPLACE, flags, 0, 0,
 						  NULL, &err))
@@ -314,7 +315,8 @@ int main(int argc, char **argv)
 		}
 		if (f != NULL)
 			fclose(f);
-		printf("stress: %u kills, %zu messages, %zu acknowledged kept deliveries, %zu lost, "
+		printf("stress: %u kills, %zu messages, %zu acknowledged kept deliveries, %zu "
+		       "lost, "
 		       "%zu duplicated\n",
 		       kills, n, acked, missing, dups);
 		if (missing > 0 || dups > 0)

@@ -52,6 +52,8 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+static bool very_dirty;
+
 static struct mail_storage *storage_with(const char *location_suffix, const char *const *quota,
 					 const char *mounts, unsigned int lock_secs)
 {
@@ -69,6 +71,7 @@ static struct mail_storage *storage_with(const char *location_suffix, const char
 	set.quota_rules = quota;
 	set.mountpoints_file = mounts;
 	set.lock_timeout_secs = lock_secs;
+	set.very_dirty_syncs = very_dirty;
 	if (!mail_storage_create(&set, &storage, &err))
 		fail_msg("storage: %s", err.text);
 	return storage;
@@ -419,6 +422,51 @@ static void test_settled_mtime(void **state)
 	mailbox_changes_free(&ch);
 	assert_int_equal(mailbox_record(box, 1)->flags, MAIL_SEEN);
 	mailbox_close(&box);
+	mail_storage_destroy(&storage);
+}
+
+/* With very_dirty_syncs, roost's own changes need no cur/ re-read, yet
+   other sessions still see them, and a foreign change after the settle
+   time is still noticed. */
+static void test_very_dirty(void **state)
+{
+	struct mail_storage *storage;
+	struct mailbox *a, *b;
+	struct mailbox_changes ch;
+	struct mailbox_error err;
+	uint32_t uids[2] = {1, 2};
+	char cur[256], name[256], from[512], to[600];
+
+	very_dirty = true;
+	test_two_sessions(state);
+	snprintf(cur, sizeof(cur), "rm -rf %s", root);
+	assert_int_equal(system(cur), 0);
+	storage = storage_new();
+	very_dirty = false;
+	a = box_open(storage, "INBOX", 0);
+	b = box_open(storage, "INBOX", 0);
+	save_msg(a, "Subject: 4\n\n4\n");
+	sync_ok(a, NULL, 0);
+	usleep(200000);
+	sync_ok(a, NULL, 0);
+	sync_ok(b, NULL, 0);
+	assert_true(mailbox_update_flags(a, &uids[0], 1, MAILBOX_FLAGS_ADD, MAIL_SEEN, 0, 0, NULL,
+					 &err));
+	sync_ok(b, &ch, 0);
+	assert_int_equal(ch.changed_count, 1);
+	mailbox_changes_free(&ch);
+	usleep(200000);
+	path_in(cur, sizeof(cur), "cur");
+	only_file(cur, name, sizeof(name));
+	snprintf(from, sizeof(from), "%s/%s", cur, name);
+	snprintf(to, sizeof(to), "%sF", from);
+	assert_int_equal(rename(from, to), 0);
+	sync_ok(b, &ch, 0);
+	assert_int_equal(ch.changed_count, 1);
+	mailbox_changes_free(&ch);
+	assert_int_equal(mailbox_record(b, 1)->flags, MAIL_SEEN | MAIL_FLAGGED);
+	mailbox_close(&a);
+	mailbox_close(&b);
 	mail_storage_destroy(&storage);
 }
 
@@ -1162,6 +1210,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_save_and_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_very_dirty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settled_mtime, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_rebuild, setup, teardown),
