@@ -40,6 +40,7 @@ static struct mail_storage *make_storage(void)
 	set.user = "stress";
 	set.fsync = MAIL_FSYNC_NEVER;
 	set.lock_timeout_secs = 60;
+	set.very_dirty_syncs = getenv("STRESS_VERY_DIRTY") != NULL;
 	if (!mail_storage_create(&set, &storage, &err)) {
 		fprintf(stderr, "storage: %s\n", err.text);
 		exit(1);
