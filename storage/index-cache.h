@@ -24,6 +24,9 @@
 #define INDEX_CACHE_FILE_MAX  (2ULL * 1024 * 1024 * 1024)
 /* Longest chain walked for one lookup. */
 #define INDEX_CACHE_CHAIN_MAX 64
+/* A cache file is rewritten without dead values once it is at least this
+   large and twice the size it had when last written fresh. */
+#define INDEX_CACHE_COMPACT_MIN (1024U * 1024)
 /* Pending appends are flushed by the caller past this many bytes. */
 #define INDEX_CACHE_PENDING_FLUSH (4U * 1024 * 1024)
 

@@ -1024,6 +1024,99 @@ bool mailbox_cache_add(struct mailbox *box, uint32_t seq, uint16_t field, const 
 	return true;
 }
 
+struct compact_ctx {
+	struct index_cache *dst;
+	uint32_t uid;
+};
+
+static void compact_cb(void *context, uint16_t field, const uint8_t *data, size_t len)
+{
+	struct compact_ctx *ctx = context;
+
+	(void)index_cache_add(ctx->dst, ctx->uid, field, 0, data, len);
+}
+
+/* Applies flushed chain heads to a state sorted by UID. */
+static void apply_heads(struct index_view *state, const struct index_cache_head *heads, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		ssize_t j = index_view_find(state, heads[i].uid);
+
+		if (j >= 0)
+			state->recs[j].cache_off = heads[i].offset;
+	}
+}
+
+/*
+ * With the sync lock held: when the cache file has doubled since it was
+ * last written fresh, copy the newest value of each field of each present
+ * message into a new file (values of expunged messages and shadowed older
+ * values are dropped) and point state at it. Best effort: on failure the
+ * old file stays in use.
+ */
+static void cache_maybe_compact(struct mailbox *box, struct index_view *state)
+{
+	struct index_cache *dst = NULL;
+	struct mailbox_error err;
+	struct compact_ctx ctx;
+	uint64_t size = index_cache_file_size(box->cache), id;
+	uint64_t base = state->hdr.cache_compact_size;
+	struct index_cache_head *heads;
+	size_t nheads;
+	struct index_view fresh;
+
+	if (base == 0) {
+		/* First look at this file: remember its size as the base. */
+		state->hdr.cache_compact_size = size;
+		return;
+	}
+	if (size < INDEX_CACHE_COMPACT_MIN || size < base * 2)
+		return;
+	index_view_init(&fresh);
+	index_view_copy(&fresh, state);
+	for (size_t i = 0; i < fresh.count; i++)
+		fresh.recs[i].cache_off = 0;
+	if (!index_cache_create(box->cache_path, state->hdr.uidvalidity, &id, &err) ||
+	    index_cache_open(box->cache_path, id, state->hdr.uidvalidity, &dst, &err) <= 0)
+		goto fail;
+	ctx.dst = dst;
+	for (size_t i = 0; i < state->count; i++) {
+		if (state->recs[i].cache_off == 0)
+			continue;
+		ctx.uid = state->recs[i].uid;
+		(void)index_cache_foreach(box->cache, state->recs[i].cache_off, ctx.uid, compact_cb,
+					  &ctx);
+		if (index_cache_pending_size(dst) > INDEX_CACHE_PENDING_FLUSH ||
+		    i + 1 == state->count) {
+			if (!index_cache_flush(dst, &heads, &nheads, &err))
+				goto fail;
+			apply_heads(&fresh, heads, nheads);
+			free(heads);
+		}
+	}
+	if (!index_cache_flush(dst, &heads, &nheads, &err))
+		goto fail;
+	apply_heads(&fresh, heads, nheads);
+	free(heads);
+	fresh.hdr.cache_file_id = id;
+	fresh.hdr.cache_compact_size = index_cache_file_size(dst);
+	index_view_move(state, &fresh);
+	index_view_deinit(&fresh);
+	index_cache_close(&box->cache);
+	box->cache = dst;
+	log_debug("%s: cache file compacted from %llu to %llu bytes", box->dir,
+		  (unsigned long long)size, (unsigned long long)state->hdr.cache_compact_size);
+	return;
+fail:
+	/* The index still names the old file's id; a half-written new file
+	   is simply not used. */
+	log_warning("%s: cache compaction failed: %s", box->dir, err.text);
+	index_cache_close(&dst);
+	index_view_deinit(&fresh);
+	index_cache_close(&box->cache);
+	box->cache_checked = false;
+}
+
 bool mailbox_cache_flush(struct mailbox *box, struct mailbox_error *err)
 {
 	struct lock_file *lock = NULL;
@@ -1052,15 +1145,18 @@ bool mailbox_cache_flush(struct mailbox *box, struct mailbox_error *err)
 	}
 	if (!index_cache_flush(box->cache, &heads, &nheads, err))
 		goto out;
-	for (size_t i = 0; i < nheads; i++) {
-		ssize_t j = index_view_find(&state, heads[i].uid);
-		ssize_t v = index_view_find(&box->view, heads[i].uid);
-
-		if (j >= 0)
-			state.recs[j].cache_off = heads[i].offset;
-		if (v >= 0)
-			box->view.recs[v].cache_off = heads[i].offset;
+	apply_heads(&state, heads, nheads);
+	cache_maybe_compact(box, &state);
+	/* The view follows the state's offsets (the file may be new). */
+	for (size_t v = 0, j = 0; v < box->view.count; v++) {
+		while (j < state.count && state.recs[j].uid < box->view.recs[v].uid)
+			j++;
+		box->view.recs[v].cache_off =
+			j < state.count && state.recs[j].uid == box->view.recs[v].uid
+				? state.recs[j].cache_off
+				: 0;
 	}
+	box->view.hdr.cache_file_id = state.hdr.cache_file_id;
 	maildir_sync_merge_local(box, &state);
 	if (!maildir_sync_write_index(box, &state, err))
 		goto out;

@@ -1084,6 +1084,59 @@ static void test_cache(void **state)
 	mail_storage_destroy(&storage);
 }
 
+static void test_cache_compaction(void **state)
+{
+	struct mail_storage *storage = storage_new();
+	struct mailbox *a = box_open(storage, "INBOX", 0), *b;
+	struct mailbox_error err;
+	const uint8_t *data;
+	size_t len;
+	char value[1000], path[256];
+	struct stat st1, st2;
+	uint32_t uid = 2;
+	bool shrank = false;
+
+	(void)state;
+	for (int i = 0; i < 200; i++)
+		save_msg(a, "Subject: c\n\nc\n");
+	sync_ok(a, NULL, 0);
+	b = box_open(storage, "INBOX", 0);
+	path_in(path, sizeof(path), "roost.index.cache");
+	/* Rewrite every value several times: the file grows with dead
+	   copies until a flush compacts it. */
+	for (int round = 0; round < 8; round++) {
+		for (uint32_t seq = 1; seq <= 200; seq++) {
+			memset(value, 'a' + round, sizeof(value));
+			assert_true(mailbox_cache_add(a, seq, 1, value, sizeof(value)));
+			assert_true(mailbox_cache_add(a, seq, 2, value, 100 + seq));
+		}
+		assert_true(mailbox_cache_flush(a, &err));
+		if (round == 0)
+			assert_int_equal(stat(path, &st1), 0);
+		assert_int_equal(stat(path, &st2), 0);
+		shrank = shrank || (round > 0 && st2.st_size <= st1.st_size);
+	}
+	assert_true(shrank);
+	assert_true(st2.st_size < st1.st_size * 5);
+	assert_true(mailbox_expunge(a, &uid, 1, &err));
+	for (uint32_t seq = 1; seq <= 200; seq++) {
+		assert_true(mailbox_cache_lookup(a, seq, 1, &data, &len));
+		assert_int_equal(len, sizeof(value));
+		assert_int_equal(data[0], 'a' + 7);
+		assert_true(mailbox_cache_lookup(a, seq, 2, &data, &len));
+		assert_int_equal(len, 100 + seq);
+	}
+	/* The other session learns the new file at its next sync. */
+	sync_ok(b, NULL, 0);
+	for (uint32_t seq = 1; seq <= mailbox_count(b); seq++) {
+		assert_true(mailbox_cache_lookup(b, seq, 1, &data, &len));
+		assert_int_equal(data[len - 1], 'a' + 7);
+	}
+	mailbox_close(&b);
+	mailbox_close(&a);
+	mail_storage_destroy(&storage);
+}
+
 static void test_watch(void **state)
 {
 	struct mail_storage *storage = storage_new();
@@ -1224,6 +1277,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_quota, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mountpoint_refusal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_compaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
