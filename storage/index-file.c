@@ -228,6 +228,17 @@ bool index_file_parse(struct index_view *view, const void *data, size_t len,
 		memcpy(names, p + names_off, (size_t)hdr.names_size);
 		buf_commit(&view->names, (size_t)hdr.names_size);
 	}
+	/* Names end up in paths and in dovecot-uidlist lines: a checksum
+	   anyone can compute proves nothing about them. */
+	for (size_t i = 0; i < view->count; i++) {
+		if (!maildir_filename_valid(index_view_name(view, &view->recs[i]),
+					    view->recs[i].name_len)) {
+			index_view_deinit(view);
+			index_view_init(view);
+			return mailbox_error_set(err, MAILBOX_ERROR_TEMP,
+						 "record %zu has an invalid file name", i);
+		}
+	}
 	view->expunge_count = hdr.expunge_count;
 	view->expunge_alloc = hdr.expunge_count;
 	if (hdr.expunge_count > 0) {

@@ -49,6 +49,8 @@ static void names_free(struct name_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+static bool remove_tree(int parent_fd, const char *name, unsigned int depth);
+
 static bool is_dir_at(int dirfd, const struct dirent *d)
 {
 	struct stat st;
@@ -75,6 +77,15 @@ static bool list_maildirpp(struct mail_storage *storage, struct name_list *out,
 		return mailbox_error_errno(err, errno, "opendir(%s) failed", storage->loc->root);
 	}
 	while ((d = readdir(dir)) != NULL && out->count < LIST_MAX) {
+		if (strncmp(d->d_name, TRASH_PREFIX, strlen(TRASH_PREFIX)) == 0) {
+			struct stat st;
+
+			/* Left by a delete that crashed half way. */
+			if (fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISDIR(st.st_mode) && st.st_mtime < time(NULL) - 3600)
+				(void)remove_tree(dirfd(dir), d->d_name, 0);
+			continue;
+		}
 		if (d->d_name[0] != '.' || d->d_name[1] == '.' || d->d_name[1] == '\0')
 			continue;
 		buf_reset(&name);
