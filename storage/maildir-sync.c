@@ -320,6 +320,18 @@ static int cmp_entries(const void *a, const void *b)
 			return -1;
 		return x->uid < y->uid ? -1 : 1;
 	}
+	if (x->uid == 0) {
+		int r = maildir_filename_sort_cmp(scan_name(sort_scan, x), x->name_len,
+						  scan_name(sort_scan, y), y->name_len);
+
+		if (r != 0 && maildir_filename_base_cmp(scan_name(sort_scan, x), x->name_len,
+							scan_name(sort_scan, y), y->name_len) != 0)
+			return r;
+	}
+	/* The same message seen twice: the cur/ copy first (it is the one
+	   that stays; a new/ twin is the same file caught mid-move). */
+	if (x->in_new != y->in_new)
+		return x->in_new ? 1 : -1;
 	return maildir_filename_sort_cmp(scan_name(sort_scan, x), x->name_len,
 					 scan_name(sort_scan, y), y->name_len);
 }
@@ -997,10 +1009,6 @@ bool maildir_sync_state(struct mailbox *box, struct lock_file *lock, bool force_
 	if (r > 0 && !force_scan && state_current(box, state)) {
 		lock_file_release(&own_lock);
 		return true;
-	}
-	if (r > 0 && box->index_path != NULL) {
-		/* A UIDVALIDITY of 0 or a uidlist that no longer matches is
-		   handled in full_sync; here only the corrupt case matters. */
 	}
 	ok = full_sync(box, state, r > 0, r < 0, force_scan, err);
 	lock_file_release(&own_lock);

@@ -394,7 +394,28 @@ static void test_foreign_changes(void **state)
 	assert_int_equal(ch.expunged_count, 1);
 	assert_int_equal(ch.expunged_uids[0], 1);
 	mailbox_changes_free(&ch);
-	/* Opening the message of an expunged sequence says EXPUNGED. */
+	/* Two files with one base (a restored backup, say) stay two
+	   messages: the second gets a new base and its own UID. */
+	path_in(name, sizeof(name), "cur/1700000100.dup.h:2,S");
+	f = fopen(name, "w");
+	assert_non_null(f);
+	fputs("Subject: dup1\n\n", f);
+	fclose(f);
+	path_in(name, sizeof(name), "cur/1700000100.dup.h:2,F");
+	f = fopen(name, "w");
+	assert_non_null(f);
+	fputs("Subject: dup2\n\n", f);
+	fclose(f);
+	sync_ok(box, &ch, MAILBOX_SYNC_FORCE_SCAN);
+	assert_int_equal(ch.new_count, 3);
+	mailbox_changes_free(&ch);
+	assert_int_equal(mailbox_record(box, 2)->uid, 3);
+	assert_int_equal(mailbox_record(box, 3)->uid, 4);
+	assert_int_equal(count_dir(cur), 3);
+	sync_ok(box, &ch, MAILBOX_SYNC_FORCE_SCAN);
+	assert_int_equal(ch.new_count, 3);
+	assert_int_equal(ch.changed_count + ch.expunged_count, 0);
+	mailbox_changes_free(&ch);
 	mailbox_close(&box);
 	mail_storage_destroy(&storage);
 }
