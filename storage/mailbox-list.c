@@ -559,10 +559,13 @@ bool mailbox_rename(struct mail_storage *storage, const char *old_name, const ch
 		    struct mailbox_error *err)
 {
 	const struct mail_location *loc = storage->loc;
+	struct mailbox_error local;
 	struct mailbox_list list;
 	size_t olen = strlen(old_name);
 	bool exists, ok = true;
 
+	if (err == NULL)
+		err = &local;
 	if (!mailbox_name_validate(new_name, loc->layout, err))
 		return false;
 	if (mailbox_name_is_inbox(new_name))
