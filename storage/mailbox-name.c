@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "mailbox-name.h"
+#include "mutf7.h"
 
 bool mailbox_name_is_inbox(const char *name)
 {
@@ -104,39 +105,22 @@ bool mailbox_name_validate(const char *name, enum mail_layout layout, struct mai
 bool mailbox_name_encode_component(const char *utf8, size_t len, struct buf *out,
 				   struct mailbox_error *err)
 {
-	/* ASCII only until storage/mutf7 is merged: '&' is "&-", and
-	   anything else printable stands for itself. */
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)utf8[i];
-		bool ok;
-
-		if (c >= 0x80)
-			return mailbox_error_set(err, MAILBOX_ERROR_INVALID_NAME,
-						 "Invalid mailbox name: non-ASCII names are not "
-						 "supported yet");
-		ok = c == '&' ? buf_append(out, "&-", 2) : buf_append_c(out, c);
-		if (!ok)
-			return invalid(err, "name too long");
+	switch (mutf7_from_utf8(utf8, len, out)) {
+	case MUTF7_OK:
+		return true;
+	case MUTF7_INVALID:
+		return invalid(err, "not valid UTF-8");
+	case MUTF7_LIMIT:
+		break;
 	}
-	return true;
+	return invalid(err, "name too long");
 }
 
 bool mailbox_name_decode_component(const char *enc, size_t len, struct buf *out)
 {
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)enc[i];
-
-		if (c >= 0x80 || c < 0x20 || c == 0x7f)
-			return false;
-		if (c == '&') {
-			if (i + 1 >= len || enc[i + 1] != '-')
-				return false; /* needs mutf7 */
-			i++;
-		}
-		if (!buf_append_c(out, c))
-			return false;
-	}
-	return true;
+	/* Only the canonical encoding decodes, so two directory names can
+	   never stand for one mailbox. */
+	return mutf7_to_utf8(enc, len, out) == MUTF7_OK;
 }
 
 bool mailbox_name_to_dir(const char *name, enum mail_layout layout, struct buf *out,

@@ -50,8 +50,9 @@ bool mailbox_name_from_maildirpp(const char *dirname, struct buf *out);
 
 /*
  * The on-disk encoding of one name component (modified UTF-7, RFC 3501
- * 5.1.3) and its inverse. These two functions are the only place that
- * knows the encoding.
+ * 5.1.3, through storage/mutf7) and its inverse. These two functions are
+ * the only place that knows the encoding; decoding accepts only canonical
+ * mUTF-7.
  */
 bool mailbox_name_encode_component(const char *utf8, size_t len, struct buf *out,
 				   struct mailbox_error *err);

@@ -163,6 +163,7 @@ def check_dovecot_written(env):
     cmds = [append_cmd("a%d" % i, "INBOX", fl, data, date)
             for i, (data, fl, date) in enumerate(MSGS)]
     cmds += ["c1 CREATE Lists/roost", "c2 CREATE Sent", "c3 SUBSCRIBE Lists/roost",
+             "c5 CREATE &ZeVnLIqe-", "c6 SUBSCRIBE &ZeVnLIqe-",
              "c4 SUBSCRIBE INBOX", "s0 SELECT INBOX",
              "s1 STORE 3 +FLAGS (\\Deleted NonJunk)", "s2 STORE 1 -FLAGS (\\Seen)",
              "s3 EXPUNGE",
@@ -178,7 +179,7 @@ def check_dovecot_written(env):
     assert roost_view(env.tool_run(user, "dump", "Lists/roost")) == dovecot_view(out)
     listing = env.tool_run(user, "list")
     for line in ("LIST INBOX \\Subscribed", "LIST Lists \\Noselect", "LIST Lists/roost \\Subscribed",
-                 "LIST Sent"):
+                 "LIST Sent", "LIST \u65e5\u672c\u8a9e \\Subscribed"):
         assert line + "\n" in listing, (line, listing)
     # Dovecot's own index gone: roost still reads its uidlist the same way,
     # and its own index (rebuilt once) agrees too.
@@ -202,7 +203,9 @@ def check_roost_written(env):
     env.tool_run(user, "expunge", "INBOX", "1")
     env.tool_run(user, "create", "Lists/roost")
     env.tool_run(user, "create", "Sent")
+    env.tool_run(user, "create", "Caf\u00e9")
     env.tool_run(user, "subscribe", "Lists/roost")
+    env.tool_run(user, "subscribe", "Caf\u00e9")
     r_uv, r_next, r_msgs = roost_view(env.tool_run(user, "dump", "INBOX"))
     out = env.imap(user, ["f0 SELECT INBOX", "f1 FETCH 1:* (UID FLAGS RFC822.SIZE)",
                           'f2 LIST "" *', 'f3 LSUB "" *'])
@@ -210,6 +213,8 @@ def check_roost_written(env):
     assert '* LIST (\\HasNoChildren) "/" Lists/roost' in out, out
     assert '* LIST (\\HasNoChildren) "/" Sent' in out, out
     assert '* LSUB () "/" Lists/roost' in out, out
+    assert '* LIST (\\HasNoChildren) "/" Caf&AOk-' in out, out
+    assert '* LSUB () "/" Caf&AOk-' in out, out
     # Dovecot appends; roost sees the UID Dovecot handed out.
     out = env.imap(user, [append_cmd("a1", "INBOX", "\\Flagged", b"Subject: dc\r\n\r\nd\r\n")])
     uid = int(re.search(r"\[APPENDUID \d+ (\d+)\]", out).group(1))

@@ -93,6 +93,15 @@ static void test_to_dir(void **state)
 	assert_true(mailbox_name_to_dir("R&D", MAIL_LAYOUT_MAILDIRPP, &out, &err));
 	assert_string_equal(buf_cstr(&out), ".R&-D");
 	buf_reset(&out);
+	/* RFC 3501's example, and Dovecot's directory for it. */
+	assert_true(mailbox_name_to_dir("~peter/mail/\xe5\x8f\xb0\xe5\x8c\x97/"
+					"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
+					MAIL_LAYOUT_FS, &out, &err) == false);
+	assert_true(mailbox_name_to_dir("peter/mail/\xe5\x8f\xb0\xe5\x8c\x97/"
+					"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
+					MAIL_LAYOUT_MAILDIRPP, &out, &err));
+	assert_string_equal(buf_cstr(&out), ".peter.mail.&U,BTFw-.&ZeVnLIqe-");
+	buf_reset(&out);
 	assert_false(mailbox_name_to_dir("../x", MAIL_LAYOUT_MAILDIRPP, &out, &err));
 	assert_false(mailbox_name_to_dir("../x", MAIL_LAYOUT_FS, &out, &err));
 	buf_free(&out);
@@ -108,6 +117,14 @@ static void test_from_maildirpp(void **state)
 	buf_reset(&out);
 	assert_true(mailbox_name_from_maildirpp(".R&-D", &out));
 	assert_string_equal(buf_cstr(&out), "R&D");
+	buf_reset(&out);
+	assert_true(mailbox_name_from_maildirpp(".&ZeVnLIqe-", &out));
+	assert_string_equal(buf_cstr(&out), "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e");
+	buf_reset(&out);
+	/* Not canonical (a character that needs no encoding), or broken. */
+	assert_false(mailbox_name_from_maildirpp(".&AGE-", &out));
+	buf_reset(&out);
+	assert_false(mailbox_name_from_maildirpp(".&ZeVn", &out));
 	buf_reset(&out);
 	assert_false(mailbox_name_from_maildirpp("..", &out));
 	buf_reset(&out);

@@ -809,6 +809,15 @@ static void test_list_create_delete_rename(void **state)
 	assert_int_equal(find_info(&list, "INBOX")->flags, MAILBOX_INFO_HAS_NO_CHILDREN);
 	mailbox_list_free(&list);
 
+	/* Non-ASCII names are stored in modified UTF-7, as Dovecot does. */
+	assert_true(mailbox_create(storage, "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", &err));
+	path_in(path, sizeof(path), ".&ZeVnLIqe-/cur");
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(mailbox_list_get(storage, &list, &err));
+	assert_non_null(find_info(&list, "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"));
+	mailbox_list_free(&list);
+	assert_true(mailbox_delete(storage, "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", &err));
+
 	/* Rename with children. */
 	box = box_open(storage, "Lists/roost", 0);
 	save_msg(box, "Subject: l\n\nl\n");
@@ -896,9 +905,9 @@ static void test_subscriptions_parse(void **state)
 	names = mailbox_subscriptions_parse(v2, strlen(v2), MAIL_LAYOUT_MAILDIRPP);
 	assert_string_equal(names[0], "Lists/roost");
 	assert_string_equal(names[1], "INBOX");
-	/* Non-ASCII needs the mutf7 module; until then it is skipped. */
-	assert_string_equal(names[2], "R&D");
-	assert_null(names[3]);
+	assert_string_equal(names[2], "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e");
+	assert_string_equal(names[3], "R&D");
+	assert_null(names[4]);
 	mailbox_subscriptions_free(&names);
 	assert_null(names);
 	names = mailbox_subscriptions_parse(v1, strlen(v1), MAIL_LAYOUT_MAILDIRPP);
