@@ -204,7 +204,10 @@ struct mailbox_changes {
  * Brings the view up to date with the Maildir (and other sessions), and
  * reports the differences in *changes (may be NULL; free with
  * mailbox_changes_free). Also flushes queued cache values. Cheap when
- * nothing changed: a few stat() calls. LOCK_TIMEOUT, TEMP.
+ * nothing changed: a few stat() calls. LOCK_TIMEOUT, TEMP. This is the only
+ * call that removes messages from the view or renumbers it, so the IMAP
+ * layer calls it only where EXPUNGE responses are allowed (not during
+ * FETCH, STORE or SEARCH).
  */
 bool mailbox_sync(struct mailbox *box, unsigned int flags, struct mailbox_changes *changes,
 		  struct mailbox_error *err);
