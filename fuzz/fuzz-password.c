@@ -47,10 +47,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ret = password_check(stored, def, &error);
 	if (ret != PASSWORD_OK && ret != PASSWORD_UNKNOWN_SCHEME && ret != PASSWORD_MALFORMED)
 		abort();
-	if (password_get_scheme(stored, def, scheme, sizeof(scheme)) !=
-	    (ret != PASSWORD_UNKNOWN_SCHEME))
+	/* The scheme is known exactly when the check got past the prefix. */
+	if (strlen(stored) <= PASSWORD_STORED_MAX &&
+	    password_get_scheme(stored, def, scheme, sizeof(scheme)) !=
+		    (ret != PASSWORD_UNKNOWN_SCHEME))
 		abort();
-	if (ret == PASSWORD_OK && !is_crypt(scheme)) {
+	if (ret == PASSWORD_OK && password_get_scheme(stored, def, scheme, sizeof(scheme)) &&
+	    !is_crypt(scheme)) {
 		/* A SCRAM count the parser allows may still be too slow for fuzzing. */
 		bool slow = false;
 
