@@ -1133,6 +1133,8 @@ enum imap_parse_result imap_parser_read_line(struct imap_parser *p, const void *
 	*consumed_r = 0;
 	if (p->reset_pending)
 		command_reset(p);
+	if (p->state == ST_FATAL)
+		parser_fail_fatal(p, IMAP_PARSE_ERR_LITERAL_TOO_LARGE, "Literal size too large");
 	if (p->err_pending)
 		return report_error(p, ev_r);
 	if (p->state == ST_SKIP) {

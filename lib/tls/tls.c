@@ -34,6 +34,7 @@ struct tls_conn {
 	int fd;
 	int last_errno; /* errno of the last failed recv/send */
 	bool handshake_done;
+	bool failed; /* TLS_ERROR or TLS_CLOSED seen: no more protocol traffic */
 	char error[TLS_ERROR_MAX];
 	char security[TLS_SECURITY_MAX];
 };
@@ -468,10 +469,12 @@ static enum tls_result conn_result(struct tls_conn *conn, int ret, const char *f
 	case SSL_ERROR_ZERO_RETURN:
 		(void)str_format(conn->error, sizeof(conn->error), "%s failed: Connection closed",
 				 func);
+		conn->failed = true;
 		return TLS_CLOSED;
 	case SSL_ERROR_SYSCALL:
 		if (ERR_peek_error() != 0)
 			break;
+		conn->failed = true;
 		if (conn->last_errno == 0) {
 			(void)str_format(conn->error, sizeof(conn->error),
 					 "%s failed: Connection closed", func);
@@ -485,6 +488,7 @@ static enum tls_result conn_result(struct tls_conn *conn, int ret, const char *f
 	}
 	(void)str_format(conn->error, sizeof(conn->error), "%s failed: ", func);
 	append_openssl_errors(conn->error, sizeof(conn->error));
+	conn->failed = true;
 	return TLS_ERROR;
 }
 
@@ -525,6 +529,8 @@ enum tls_result tls_conn_write(struct tls_conn *conn, const void *data, size_t s
 	size_t n = 0;
 
 	*written_r = 0;
+	if (size == 0)
+		return TLS_OK;
 	ERR_clear_error();
 	conn->last_errno = 0;
 	if (SSL_write_ex(conn->ssl, data, size, &n) == 1) {
@@ -538,6 +544,9 @@ enum tls_result tls_conn_shutdown(struct tls_conn *conn)
 {
 	int ret;
 
+	/* OpenSSL forbids SSL_shutdown() after a fatal error or mid-handshake. */
+	if (conn->failed || !conn->handshake_done)
+		return TLS_OK;
 	ERR_clear_error();
 	conn->last_errno = 0;
 	ret = SSL_shutdown(conn->ssl);

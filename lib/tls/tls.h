@@ -93,7 +93,11 @@ enum tls_result tls_conn_read(struct tls_conn *conn, void *buf, size_t size, siz
  */
 enum tls_result tls_conn_write(struct tls_conn *conn, const void *data, size_t size,
 			       size_t *written_r);
-/* Sends close_notify (does not wait for the peer's); TLS_OK when sent. */
+/*
+ * Sends close_notify (does not wait for the peer's); TLS_OK when sent, and
+ * also when there is nothing to send (before the handshake completed, or
+ * after an error or the peer's close, when OpenSSL must not be asked).
+ */
 enum tls_result tls_conn_shutdown(struct tls_conn *conn);
 /* True when decrypted bytes are buffered inside OpenSSL. */
 bool tls_conn_pending(const struct tls_conn *conn);

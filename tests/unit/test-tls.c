@@ -332,6 +332,9 @@ static void test_handshake_and_data(void **state)
 	r = tls_conn_write(p.server, "x", 1, &n);
 	assert_int_equal(r, TLS_ERROR);
 	assert_string_equal(tls_conn_error(p.server), "SSL_write() syscall failed: Broken pipe");
+	/* After an error there is nothing left to shut down. */
+	assert_int_equal(tls_conn_shutdown(p.server), TLS_OK);
+	assert_int_equal(tls_conn_write(p.server, "", 0, &n), TLS_OK);
 	pair_close(&p);
 
 	SSL_CTX_free(cctx);
@@ -604,6 +607,7 @@ static void test_garbage(void **state)
 	assert_string_equal(
 		tls_conn_error(conn),
 		"SSL_accept() failed: error:0A00010B:SSL routines::wrong version number");
+	assert_int_equal(tls_conn_shutdown(conn), TLS_OK);
 	tls_conn_free(&conn);
 	close(fds[0]);
 	close(fds[1]);
