@@ -20,7 +20,8 @@
 
 struct stream {
 	int fd;
-	struct tls_conn *tls;
+	const struct stream_transport *tr;
+	void *tls;
 	struct buf in;
 	struct buf out;
 	bool eof;
@@ -46,7 +47,8 @@ void stream_free(struct stream **stream)
 
 	if (s == NULL)
 		return;
-	tls_conn_free(&s->tls);
+	if (s->tls != NULL)
+		s->tr->free(s->tls);
 	/* Input may hold a password (LOGIN, AUTHENTICATE). */
 	buf_free_secret(&s->in);
 	buf_free(&s->out);
@@ -54,7 +56,8 @@ void stream_free(struct stream **stream)
 	*stream = NULL;
 }
 
-void stream_start_tls(struct stream *s, struct tls_conn *tls, size_t *discarded_r)
+void stream_start_tls(struct stream *s, const struct stream_transport *transport, void *conn,
+		      size_t *discarded_r)
 {
 	if (s->tls != NULL)
 		panic("stream_start_tls() on a TLS stream");
@@ -62,17 +65,18 @@ void stream_start_tls(struct stream *s, struct tls_conn *tls, size_t *discarded_
 		panic("stream_start_tls() with unsent output");
 	*discarded_r = buf_len(&s->in);
 	buf_free_secret(&s->in);
-	s->tls = tls;
+	s->tr = transport;
+	s->tls = conn;
 }
 
-struct tls_conn *stream_tls(const struct stream *s)
+void *stream_tls(const struct stream *s)
 {
 	return s->tls;
 }
 
 bool stream_is_ready(const struct stream *s)
 {
-	return s->tls == NULL || tls_conn_handshake_done(s->tls);
+	return s->tls == NULL || s->tr->handshake_done(s->tls);
 }
 
 static enum stream_result stream_fail(struct stream *s, const char *error)
@@ -109,15 +113,15 @@ static enum stream_result tls_read_side(struct stream *s, enum tls_result r)
 	case TLS_ERROR:
 		break;
 	}
-	return stream_fail(s, tls_conn_error(s->tls));
+	return stream_fail(s, s->tr->error(s->tls));
 }
 
 /* Finishes a pending TLS handshake; OK when the stream may carry data. */
 static enum stream_result stream_handshake(struct stream *s)
 {
-	if (s->tls == NULL || tls_conn_handshake_done(s->tls))
+	if (s->tls == NULL || s->tr->handshake_done(s->tls))
 		return STREAM_OK;
-	return tls_read_side(s, tls_conn_handshake(s->tls));
+	return tls_read_side(s, s->tr->handshake(s->tls));
 }
 
 /* One read into the input buffer: >0 bytes, 0 nothing more, or a result. */
@@ -134,7 +138,7 @@ static enum stream_result read_once(struct stream *s, size_t *added_r)
 	if (s->tls != NULL) {
 		size_t n = 0;
 
-		r = tls_read_side(s, tls_conn_read(s->tls, p, want, &n));
+		r = tls_read_side(s, s->tr->read(s->tls, p, want, &n));
 		if (r == STREAM_OK) {
 			buf_commit(&s->in, n);
 			*added_r = n;
@@ -237,7 +241,7 @@ enum stream_result stream_flush(struct stream *s)
 		size_t n = 0;
 
 		if (s->tls != NULL) {
-			switch (tls_conn_write(s->tls, buf_data(&s->out), buf_len(&s->out), &n)) {
+			switch (s->tr->write(s->tls, buf_data(&s->out), buf_len(&s->out), &n)) {
 			case TLS_OK:
 				s->write_wants_read = false;
 				break;
@@ -249,7 +253,7 @@ enum stream_result stream_flush(struct stream *s)
 				return STREAM_WAIT;
 			case TLS_CLOSED:
 			case TLS_ERROR:
-				return stream_fail(s, tls_conn_error(s->tls));
+				return stream_fail(s, s->tr->error(s->tls));
 			}
 		} else {
 			ssize_t ret =

@@ -36,16 +36,34 @@ struct stream *stream_create(int fd, size_t max_input, size_t max_output);
 void stream_free(struct stream **stream);
 
 /*
- * Switches to TLS (implicit TLS right after accept, or after answering
- * STARTTLS/STLS once that answer is flushed). Takes ownership of tls. Input
- * still buffered is plaintext the client sent after the command: it is
- * dropped (so it can never be taken as sent over TLS, the STARTTLS command
- * injection problem) and *discarded_r tells how many bytes were dropped.
- * Queued output must have been flushed first (panics otherwise).
+ * A secure layer over the socket, as a table of functions so that this file
+ * never references OpenSSL: binaries that use streams without TLS (the mail
+ * processes) do not load it. lib/tls provides tls_stream_transport, whose
+ * conn is a struct tls_conn.
  */
-void stream_start_tls(struct stream *stream, struct tls_conn *tls, size_t *discarded_r);
-/* NULL for a plain connection. */
-struct tls_conn *stream_tls(const struct stream *stream);
+struct stream_transport {
+	enum tls_result (*handshake)(void *conn);
+	enum tls_result (*read)(void *conn, void *buf, size_t size, size_t *read_r);
+	enum tls_result (*write)(void *conn, const void *data, size_t size, size_t *written_r);
+	bool (*handshake_done)(const void *conn);
+	const char *(*error)(const void *conn);
+	void (*free)(void *conn); /* frees conn */
+};
+
+/*
+ * Switches to TLS (implicit TLS right after accept, or after answering
+ * STARTTLS/STLS once that answer is flushed), e.g.
+ * stream_start_tls(s, &tls_stream_transport, tls_conn, &discarded).
+ * Takes ownership of conn. Input still buffered is plaintext the client
+ * sent after the command: it is dropped (so it can never be taken as sent
+ * over TLS, the STARTTLS command injection problem) and *discarded_r tells
+ * how many bytes were dropped. Queued output must have been flushed first
+ * (panics otherwise).
+ */
+void stream_start_tls(struct stream *stream, const struct stream_transport *transport, void *conn,
+		      size_t *discarded_r);
+/* The transport's conn (a struct tls_conn *), NULL for a plain connection. */
+void *stream_tls(const struct stream *stream);
 /* True for plain connections and for TLS ones whose handshake completed. */
 bool stream_is_ready(const struct stream *stream);
 

@@ -201,7 +201,7 @@ static void test_starttls(void **state)
 	assert_int_equal(read(fds[1], buf, sizeof(buf)), 33);
 	tls = tls_conn_create(ctx, fds[0], &error);
 	assert_non_null(tls);
-	stream_start_tls(s, tls, &discarded);
+	stream_start_tls(s, &tls_stream_transport, tls, &discarded);
 	assert_int_equal(discarded, strlen("b LOGIN victim password\r\n"));
 	assert_ptr_equal(stream_tls(s), tls);
 	assert_false(stream_is_ready(s));
