@@ -7,9 +7,10 @@
  * that arrives on a connection's socket is the peer's and is only handed to
  * OpenSSL.
  *
- * Sandbox. tls_context_create() does every step that may open a file
- * (OpenSSL's configuration, provider loading, random seeding, algorithm
- * fetching), so it must run before the process enters its seccomp sandbox.
+ * Sandbox. The first tls_context_create() does every step that may open a
+ * file (OpenSSL's configuration, provider loading, random seeding), so it
+ * must run before the process enters its seccomp sandbox; later contexts
+ * (a settings reload) can be built inside it, as the tests check.
  * Afterwards handshakes and I/O need only: recvfrom, sendto (the socket, via
  * MSG_NOSIGNAL, so a closed peer never raises SIGPIPE), getrandom (DRBG
  * reseeding), getpid (OpenSSL's fork check) and memory management (brk,
