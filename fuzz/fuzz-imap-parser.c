@@ -2,8 +2,9 @@
  * libFuzzer harness for the IMAP command parser. The first three input bytes
  * choose the limits, how literals are answered and how the rest is cut into
  * chunks. Properties checked: the events are the same whether the input is
- * fed whole or in fuzzed pieces (the incremental paths), the parser never
- * claims "more" with input left over, and every command written back with
+ * fed whole or in fuzzed pieces (the incremental paths, including raw
+ * lines read after AUTHENTICATE and IDLE), the parser never claims "more"
+ * with input left over, and every command written back with
  * imap_args_write() parses again to the same arguments.
  */
 #include <stddef.h>
@@ -141,6 +142,7 @@ static void run(const struct fuzz_conf *conf, const uint8_t *data, size_t size, 
 	struct imap_parser *p;
 	struct buf lit = BUF_INIT(64 * 1024 * 1024);
 	size_t off = 0, window = 0;
+	bool want_line = false;
 
 	conf_limits(conf, &l);
 	p = imap_parser_create(&l);
@@ -151,7 +153,10 @@ static void run(const struct fuzz_conf *conf, const uint8_t *data, size_t size, 
 
 		if (window == 0)
 			window = chunking == 0 ? size - off : next_chunk(&chunking, size - off);
-		r = imap_parser_parse(p, data + off, window, &consumed, &ev);
+		if (want_line)
+			r = imap_parser_read_line(p, data + off, window, &consumed, &ev);
+		else
+			r = imap_parser_parse(p, data + off, window, &consumed, &ev);
 		if (consumed > window)
 			abort();
 		off += consumed;
@@ -173,6 +178,17 @@ static void run(const struct fuzz_conf *conf, const uint8_t *data, size_t size, 
 			buf_append_c(trace, '\n');
 			if (check_round_trip)
 				round_trip(ev.cmd);
+			/* These are followed by raw lines (SASL responses, DONE). */
+			want_line = strcmp(ev.cmd->name, "AUTHENTICATE") == 0 ||
+				    strcmp(ev.cmd->name, "IDLE") == 0;
+			break;
+		case IMAP_PARSE_LINE:
+			if (!want_line || ev.data == NULL || ev.data[ev.data_len] != '\0')
+				abort();
+			buf_printf(trace, "R %zu ", ev.data_len);
+			buf_append(trace, ev.data, ev.data_len);
+			buf_append_c(trace, '\n');
+			want_line = false;
 			break;
 		case IMAP_PARSE_LITERAL:
 			buf_printf(trace, "L %llu %d %d %d\n", (unsigned long long)ev.literal.size,
@@ -201,6 +217,7 @@ static void run(const struct fuzz_conf *conf, const uint8_t *data, size_t size, 
 		case IMAP_PARSE_ERROR:
 			if (ev.error_msg == NULL || ev.error == IMAP_PARSE_ERR_NONE)
 				abort();
+			want_line = false;
 			buf_printf(trace, "E %d %s %s %d\n", (int)ev.error,
 				   ev.error_tag != NULL ? ev.error_tag : "*", ev.error_msg,
 				   ev.error_fatal);

@@ -188,7 +188,9 @@ static void args_wipe(struct imap_arg *args, size_t count)
 /*
  * Drops the current command. Its strings are wiped first: in roost-login
  * they are passwords (LOGIN's arguments), and the memory goes back to the
- * allocator rather than to the kernel.
+ * allocator rather than to the kernel. The arena's first block and the token
+ * buffer are kept for the next pipelined command; parser_release() frees
+ * them once the client has nothing more queued.
  */
 static void command_reset(struct imap_parser *p)
 {
@@ -203,8 +205,11 @@ static void command_reset(struct imap_parser *p)
 		explicit_bzero(p->lit_buf, p->lit_pos);
 	p->lit_buf = NULL;
 	p->lit_pos = 0;
-	pool_destroy(&p->pool);
-	buf_free_secret(&p->tok);
+	if (p->pool != NULL)
+		pool_clear(p->pool);
+	if (buf_len(&p->tok) > 0)
+		explicit_bzero(buf_data_mut(&p->tok), buf_len(&p->tok));
+	buf_reset(&p->tok);
 	p->line_len = 0;
 	p->nargs = 0;
 	p->tag = NULL;
@@ -218,6 +223,13 @@ static void command_reset(struct imap_parser *p)
 	memset(&p->cmd, 0, sizeof(p->cmd));
 }
 
+/* An idle connection keeps no per-command memory. */
+static void parser_release(struct imap_parser *p)
+{
+	pool_destroy(&p->pool);
+	buf_free_secret(&p->tok);
+}
+
 void imap_parser_destroy(struct imap_parser **parser)
 {
 	struct imap_parser *p = *parser;
@@ -225,6 +237,7 @@ void imap_parser_destroy(struct imap_parser **parser)
 	if (p == NULL)
 		return;
 	command_reset(p);
+	parser_release(p);
 	free(p->frames);
 	free(p);
 	*parser = NULL;
@@ -1017,10 +1030,13 @@ static enum imap_parse_result parse_run(struct imap_parser *p, const uint8_t *d,
 			return IMAP_PARSE_MORE;
 
 		/* Fast paths over runs of ordinary token bytes. */
-		if (p->state == ST_ATOM || p->state == ST_QUOTED || p->state == ST_TAG) {
+		if (p->state == ST_ATOM || p->state == ST_QUOTED || p->state == ST_TAG ||
+		    p->state == ST_NAME || p->state == ST_ATOM_BRACKET) {
 			uint8_t cc = p->state == ST_ATOM     ? CC_ARG
 				     : p->state == ST_QUOTED ? CC_QUOTED
-							     : CC_TAG;
+				     : p->state == ST_TAG    ? CC_TAG
+				     : p->state == ST_NAME   ? CC_ATOM
+							     : CC_BRACKET;
 			size_t n = class_run(p, d, size, *pos, cc);
 
 			if (p->state == ST_ATOM) {
@@ -1038,7 +1054,17 @@ static enum imap_parse_result parse_run(struct imap_parser *p, const uint8_t *d,
 				}
 			}
 			if (n > 0) {
+				size_t start = buf_len(&p->tok);
+
 				tok_append(p, d + *pos, n);
+				if (p->state == ST_NAME) {
+					uint8_t *t = buf_data_mut(&p->tok) + start;
+
+					for (size_t i = 0; i < n; i++) {
+						if (t[i] >= 'a' && t[i] <= 'z')
+							t[i] = (uint8_t)(t[i] - 'a' + 'A');
+					}
+				}
 				*pos += n;
 				p->line_len += n;
 				continue;
@@ -1092,6 +1118,8 @@ enum imap_parse_result imap_parser_parse(struct imap_parser *p, const void *data
 		command_reset(p);
 	r = parse_run(p, data, size, &pos, ev_r);
 	*consumed_r = pos;
+	if (r == IMAP_PARSE_MORE && p->state == ST_LINE_START && p->line_len == 0)
+		parser_release(p);
 	return r;
 }
 
@@ -1105,6 +1133,8 @@ enum imap_parse_result imap_parser_read_line(struct imap_parser *p, const void *
 	*consumed_r = 0;
 	if (p->reset_pending)
 		command_reset(p);
+	if (p->state == ST_FATAL)
+		parser_fail_fatal(p, IMAP_PARSE_ERR_LITERAL_TOO_LARGE, "Literal size too large");
 	if (p->err_pending)
 		return report_error(p, ev_r);
 	if (p->state == ST_SKIP) {

@@ -44,7 +44,7 @@
 #define IMAP_LITERAL_MINUS_MAX 4096
 
 struct imap_parser_limits {
-	/* Bytes of one command outside literal contents (imap_max_line_length). */
+	/* Bytes of one command outside literal contents (imap_max_line_length; >= 16). */
 	size_t max_line_length;
 	/* Largest literal that may be buffered whole (streamed ones are exempt). */
 	uint64_t max_literal_size;
@@ -54,7 +54,11 @@ struct imap_parser_limits {
 	unsigned int max_args;
 	/* Memory one parsed command may use (strings, buffered literals, tree). */
 	size_t max_command_size;
-	/* LITERAL- (RFC 7888): refuse {N+} with N > 4096 (answer BAD [TOOBIG]). */
+	/*
+	 * LITERAL- (RFC 7888): refuse {N+} with N > 4096 (answer BAD [TOOBIG]);
+	 * the parser then skips the N bytes the client sends anyway. LITERAL-
+	 * is a capability, not a syntax: "{N-}" is a syntax error either way.
+	 */
 	bool literal_minus;
 };
 

@@ -19,6 +19,7 @@
 #include <openssl/ssl.h>
 
 #include "buf.h"
+#include "stream.h"
 #include "tls/tls.h"
 #include "xalloc.h"
 
@@ -34,6 +35,7 @@ struct tls_conn {
 	int fd;
 	int last_errno; /* errno of the last failed recv/send */
 	bool handshake_done;
+	bool failed; /* TLS_ERROR or TLS_CLOSED seen: no more protocol traffic */
 	char error[TLS_ERROR_MAX];
 	char security[TLS_SECURITY_MAX];
 };
@@ -468,10 +470,12 @@ static enum tls_result conn_result(struct tls_conn *conn, int ret, const char *f
 	case SSL_ERROR_ZERO_RETURN:
 		(void)str_format(conn->error, sizeof(conn->error), "%s failed: Connection closed",
 				 func);
+		conn->failed = true;
 		return TLS_CLOSED;
 	case SSL_ERROR_SYSCALL:
 		if (ERR_peek_error() != 0)
 			break;
+		conn->failed = true;
 		if (conn->last_errno == 0) {
 			(void)str_format(conn->error, sizeof(conn->error),
 					 "%s failed: Connection closed", func);
@@ -485,6 +489,7 @@ static enum tls_result conn_result(struct tls_conn *conn, int ret, const char *f
 	}
 	(void)str_format(conn->error, sizeof(conn->error), "%s failed: ", func);
 	append_openssl_errors(conn->error, sizeof(conn->error));
+	conn->failed = true;
 	return TLS_ERROR;
 }
 
@@ -525,6 +530,8 @@ enum tls_result tls_conn_write(struct tls_conn *conn, const void *data, size_t s
 	size_t n = 0;
 
 	*written_r = 0;
+	if (size == 0)
+		return TLS_OK;
 	ERR_clear_error();
 	conn->last_errno = 0;
 	if (SSL_write_ex(conn->ssl, data, size, &n) == 1) {
@@ -538,6 +545,9 @@ enum tls_result tls_conn_shutdown(struct tls_conn *conn)
 {
 	int ret;
 
+	/* OpenSSL forbids SSL_shutdown() after a fatal error or mid-handshake. */
+	if (conn->failed || !conn->handshake_done)
+		return TLS_OK;
 	ERR_clear_error();
 	conn->last_errno = 0;
 	ret = SSL_shutdown(conn->ssl);
@@ -591,3 +601,44 @@ const char *tls_conn_security_string(struct tls_conn *conn)
 			 SSL_get_version(conn->ssl), SSL_CIPHER_get_name(cipher), bits, alg_bits);
 	return conn->security;
 }
+
+static enum tls_result transport_handshake(void *conn)
+{
+	return tls_conn_handshake(conn);
+}
+
+static enum tls_result transport_read(void *conn, void *buf, size_t size, size_t *read_r)
+{
+	return tls_conn_read(conn, buf, size, read_r);
+}
+
+static enum tls_result transport_write(void *conn, const void *data, size_t size, size_t *written_r)
+{
+	return tls_conn_write(conn, data, size, written_r);
+}
+
+static bool transport_handshake_done(const void *conn)
+{
+	return tls_conn_handshake_done(conn);
+}
+
+static const char *transport_error(const void *conn)
+{
+	return tls_conn_error(conn);
+}
+
+static void transport_free(void *conn)
+{
+	struct tls_conn *c = conn;
+
+	tls_conn_free(&c);
+}
+
+const struct stream_transport tls_stream_transport = {
+	.handshake = transport_handshake,
+	.read = transport_read,
+	.write = transport_write,
+	.handshake_done = transport_handshake_done,
+	.error = transport_error,
+	.free = transport_free,
+};

@@ -7,9 +7,10 @@
  * that arrives on a connection's socket is the peer's and is only handed to
  * OpenSSL.
  *
- * Sandbox. tls_context_create() does every step that may open a file
- * (OpenSSL's configuration, provider loading, random seeding, algorithm
- * fetching), so it must run before the process enters its seccomp sandbox.
+ * Sandbox. The first tls_context_create() does every step that may open a
+ * file (OpenSSL's configuration, provider loading, random seeding), so it
+ * must run before the process enters its seccomp sandbox; later contexts
+ * (a settings reload) can be built inside it, as the tests check.
  * Afterwards handshakes and I/O need only: recvfrom, sendto (the socket, via
  * MSG_NOSIGNAL, so a closed peer never raises SIGPIPE), getrandom (DRBG
  * reseeding), getpid (OpenSSL's fork check) and memory management (brk,
@@ -93,7 +94,11 @@ enum tls_result tls_conn_read(struct tls_conn *conn, void *buf, size_t size, siz
  */
 enum tls_result tls_conn_write(struct tls_conn *conn, const void *data, size_t size,
 			       size_t *written_r);
-/* Sends close_notify (does not wait for the peer's); TLS_OK when sent. */
+/*
+ * Sends close_notify (does not wait for the peer's); TLS_OK when sent, and
+ * also when there is nothing to send (before the handshake completed, or
+ * after an error or the peer's close, when OpenSSL must not be asked).
+ */
 enum tls_result tls_conn_shutdown(struct tls_conn *conn);
 /* True when decrypted bytes are buffered inside OpenSSL. */
 bool tls_conn_pending(const struct tls_conn *conn);
@@ -114,5 +119,9 @@ const char *tls_conn_security_string(struct tls_conn *conn);
 const char *tls_conn_protocol(const struct tls_conn *conn);
 const char *tls_conn_cipher(const struct tls_conn *conn);
 bool tls_conn_handshake_done(const struct tls_conn *conn);
+
+/* These connections as a lib/stream transport (conn is a struct tls_conn). */
+struct stream_transport;
+extern const struct stream_transport tls_stream_transport;
 
 #endif

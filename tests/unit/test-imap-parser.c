@@ -549,6 +549,17 @@ static void test_read_line(void **state)
 	assert_int_equal(imap_parser_read_line(p, in + off, strlen(in) - off, &consumed, &ev),
 			 IMAP_PARSE_LINE);
 	assert_string_equal((const char *)ev.data, "DONE");
+
+	/* A parser that lost the stream says so to both readers, every time. */
+	in = "c X {99999999999999999999+}\r\n";
+	assert_int_equal(imap_parser_parse(p, in, strlen(in), &consumed, &ev), IMAP_PARSE_ERROR);
+	assert_true(ev.error_fatal);
+	assert_int_equal(imap_parser_read_line(p, "x\n", 2, &consumed, &ev), IMAP_PARSE_ERROR);
+	assert_true(ev.error_fatal);
+	assert_int_equal(consumed, 0);
+	assert_int_equal(imap_parser_parse(p, "x\n", 2, &consumed, &ev), IMAP_PARSE_ERROR);
+	assert_true(ev.error_fatal);
+	assert_false(imap_parser_is_idle(p));
 	imap_parser_destroy(&p);
 }
 

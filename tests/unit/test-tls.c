@@ -332,6 +332,9 @@ static void test_handshake_and_data(void **state)
 	r = tls_conn_write(p.server, "x", 1, &n);
 	assert_int_equal(r, TLS_ERROR);
 	assert_string_equal(tls_conn_error(p.server), "SSL_write() syscall failed: Broken pipe");
+	/* After an error there is nothing left to shut down. */
+	assert_int_equal(tls_conn_shutdown(p.server), TLS_OK);
+	assert_int_equal(tls_conn_write(p.server, "", 0, &n), TLS_OK);
 	pair_close(&p);
 
 	SSL_CTX_free(cctx);
@@ -604,6 +607,7 @@ static void test_garbage(void **state)
 	assert_string_equal(
 		tls_conn_error(conn),
 		"SSL_accept() failed: error:0A00010B:SSL routines::wrong version number");
+	assert_int_equal(tls_conn_shutdown(conn), TLS_OK);
 	tls_conn_free(&conn);
 	close(fds[0]);
 	close(fds[1]);
@@ -738,6 +742,12 @@ static void test_sandboxed_handshake(void **state)
 			tls_conn_shutdown(p->server);
 			pair_close(p);
 		}
+		/* After the first one, more contexts can be built in the sandbox. */
+		tls_context_free(&ctx);
+		set.min_protocol = "TLSv1.3";
+		ctx = tls_context_create(&set, &error);
+		if (ctx == NULL)
+			_exit(7);
 		SSL_CTX_free(cctx);
 		tls_context_free(&ctx);
 		_exit(0);
