@@ -171,6 +171,14 @@ void client_start_tls(struct client *c)
 	client_update_io(c);
 }
 
+static void client_free(void *ctx)
+{
+	struct client *c = ctx;
+
+	timeout_remove(&c->free_to);
+	free(c);
+}
+
 static void client_destroy(struct client *c)
 {
 	if (c->destroyed)
@@ -202,8 +210,11 @@ static void client_destroy(struct client *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	cl.count--;
-	/* The struct is freed at once: nothing may touch it after this call. */
-	free(c);
+	/*
+	 * Callers up the stack may still look at c->destroyed: the struct is
+	 * freed from the loop once they have returned.
+	 */
+	c->free_to = timeout_add(0, client_free, c);
 	clients_count_changed();
 }
 

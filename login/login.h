@@ -60,6 +60,7 @@ struct client {
 	int fd;
 	struct io *io;
 	struct timeout *idle_to;
+	struct timeout *free_to; /* deferred free after destruction */
 	struct buf input;
 	struct buf output;
 	struct tls_conn *tls;
