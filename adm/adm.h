@@ -42,5 +42,7 @@ int cmd_who(struct adm_context *ctx, int argc, char **argv);
 int cmd_kick(struct adm_context *ctx, int argc, char **argv);
 int cmd_stats(struct adm_context *ctx, int argc, char **argv);
 int cmd_config(struct adm_context *ctx, int argc, char **argv);
+int cmd_pw(struct adm_context *ctx, int argc, char **argv);
+int cmd_user(struct adm_context *ctx, int argc, char **argv);
 
 #endif

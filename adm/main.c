@@ -22,6 +22,8 @@ static const struct {
 	{"kick", cmd_kick, "kick USER_MASK [IP/BITS]"},
 	{"stats", cmd_stats, "stats [-f text|json]"},
 	{"config", cmd_config, "config [-n] [SETTING...]"},
+	{"pw", cmd_pw, "pw [-l] [-s SCHEME] [-r ROUNDS] [-p PASSWORD] [-t HASH]"},
+	{"user", cmd_user, "user USER"},
 };
 
 static int usage(void)

@@ -53,7 +53,9 @@ enum auth_userdb_status auth_userdb_lookup(const char *user, struct auth_master_
 bool auth_user_name(const char *raw, size_t len, char *out, size_t size);
 
 /* token.c: one-time login tokens. */
-void auth_tokens_init(void);
+/* How long a token stays valid: master redeems it within milliseconds. */
+#define AUTH_TOKEN_LIFETIME_MSECS (15 * 1000)
+void auth_tokens_init(unsigned int lifetime_msecs);
 /* Creates a token for user bound to the login pid, service and IP. */
 bool auth_token_create(const char *user, uint32_t login_pid, const char *service, const char *rip,
 		       uint8_t token_r[AUTH_TOKEN_SIZE]);

@@ -56,7 +56,7 @@ int main(int argc, char **argv)
 
 	/* 2. Names resolved, connections set up, while the doors are open. */
 	ioloop_init();
-	auth_tokens_init();
+	auth_tokens_init(AUTH_TOKEN_LIFETIME_MSECS);
 	auth_master_init(ctx.master_fd);
 	auth_userdb_server_init(AUTH_USERDB_LISTEN_FD);
 

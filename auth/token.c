@@ -14,9 +14,8 @@
 #include "log.h"
 #include "xalloc.h"
 
-#define TOKEN_LIFETIME_MSECS (15 * 1000)
-#define TOKEN_MAX	     200000
-#define TOKEN_SWEEP_MSECS    (5 * 1000)
+#define TOKEN_MAX	  200000
+#define TOKEN_SWEEP_MSECS (5 * 1000)
 
 struct token {
 	uint8_t value[AUTH_TOKEN_SIZE];
@@ -28,6 +27,7 @@ struct token {
 };
 
 static struct hash_table *tokens;
+static unsigned int token_lifetime_msecs;
 static struct timeout *sweep_to;
 
 static void token_free(struct token *t)
@@ -69,8 +69,9 @@ static void tokens_sweep(void *ctx)
 	} while (s.count == N_ELEMENTS(s.expired));
 }
 
-void auth_tokens_init(void)
+void auth_tokens_init(unsigned int lifetime_msecs)
 {
+	token_lifetime_msecs = lifetime_msecs;
 	tokens = hash_create();
 	sweep_to = timeout_add_repeat(TOKEN_SWEEP_MSECS, tokens_sweep, NULL);
 }
@@ -94,7 +95,7 @@ bool auth_token_create(const char *user, uint32_t login_pid, const char *service
 		free(t);
 		return false;
 	}
-	t->expires_ms = ioloop_now_ms() + TOKEN_LIFETIME_MSECS;
+	t->expires_ms = ioloop_now_ms() + token_lifetime_msecs;
 	t->login_pid = login_pid;
 	(void)str_copy(t->service, sizeof(t->service), service);
 	(void)str_copy(t->rip, sizeof(t->rip), rip);

@@ -455,3 +455,85 @@ def test_fail2ban_dovecot_filter_matches_syslog(server, syslog_capture):
     syslog = server.tmp / "syslog"
     syslog_capture.as_syslog_file(syslog)
     assert fail2ban_regex(syslog) == 6
+
+
+def test_roostadm_user_and_pw_and_passwd_file_reload(server):
+    start(server)
+    r = server.adm("user", "JDoe@Example.com")
+    uid, gid = mail_user()
+    lines = r.stdout.splitlines()
+    assert lines[0] == "field\tvalue"
+    assert "user\tjdoe@example.com" in lines
+    assert "uid\t%d" % uid in lines and "gid\t%d" % gid in lines
+    assert "home\t%s" % (server.tmp / "home" / "jdoe@example.com") in lines
+    assert "mail\tmaildir:~/Maildir" in lines
+    r = server.adm("user", "nobody@example.com", check=False)
+    assert r.returncode == 68 and "doesn't exist" in r.stderr
+
+    # A hash from roostadm pw, written into the file, works at once.
+    hashed = server.adm("pw", "-p", "new password").stdout.strip()
+    assert hashed.startswith("{SHA512-CRYPT}$6$")
+    users = server.tmp / "users"
+    text = users.read_text().replace("{PLAIN}%s" % PASSWORD, hashed, 1)
+    tmp = server.tmp / "users.new"
+    tmp.write_text(text)
+    shutil.chown(tmp, group="roost")
+    os.chmod(tmp, 0o640)
+    os.rename(tmp, users)
+
+    def new_password_works():
+        m = imap(server)
+        try:
+            return m.login("jdoe@example.com", "new password")[0] == "OK"
+        except imaplib.IMAP4.error:
+            return False
+        finally:
+            m.shutdown()
+    wait_for(new_password_works, timeout=10, what="the new password")
+
+
+def scram_sha256_login(server, user, password):
+    """A minimal RFC 5802/7677 client for AUTHENTICATE SCRAM-SHA-256."""
+    import hashlib
+    import hmac
+    s, f = connect(server, "imap")
+    with s:
+        f.readline()
+        nonce = base64.b64encode(os.urandom(18)).decode()
+        first_bare = "n=%s,r=%s" % (user, nonce)
+        f.write(b"a AUTHENTICATE SCRAM-SHA-256 " +
+                base64.b64encode(("n,," + first_bare).encode()) + b"\r\n")
+        f.flush()
+        line = f.readline()
+        assert line.startswith(b"+ "), line
+        server_first = base64.b64decode(line[2:].strip()).decode()
+        fields = dict(item.split("=", 1) for item in server_first.split(","))
+        assert fields["r"].startswith(nonce)
+        salted = hashlib.pbkdf2_hmac("sha256", password.encode(), base64.b64decode(fields["s"]),
+                                     int(fields["i"]))
+        client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+        stored_key = hashlib.sha256(client_key).digest()
+        final_bare = "c=biws,r=%s" % fields["r"]
+        auth_message = ",".join([first_bare, server_first, final_bare]).encode()
+        signature = hmac.new(stored_key, auth_message, hashlib.sha256).digest()
+        proof = bytes(a ^ b for a, b in zip(client_key, signature))
+        f.write(base64.b64encode((final_bare + ",p=" + base64.b64encode(proof).decode())
+                                 .encode()) + b"\r\n")
+        f.flush()
+        line = f.readline()
+        if not line.startswith(b"+ "):
+            return line
+        server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+        expected = base64.b64encode(hmac.new(server_key, auth_message, hashlib.sha256)
+                                    .digest()).decode()
+        assert base64.b64decode(line[2:].strip()).decode() == "v=" + expected
+        f.write(b"\r\n")
+        f.flush()
+        return f.readline()
+
+
+def test_scram_sha256(server):
+    start(server, "auth_mechanisms = plain login scram-sha-256\n")
+    assert scram_sha256_login(server, "jdoe@example.com", PASSWORD).startswith(b"a OK [CAPABILITY")
+    assert scram_sha256_login(server, "jdoe@example.com", "wrong").startswith(
+        b"a NO [AUTHENTICATIONFAILED]")

@@ -209,16 +209,24 @@ def test_security_md_matches_compiled_profiles():
     """SECURITY.md's syscall lists are what the binaries enforce."""
     from conftest import BUILD
     text = " ".join(security_md().split())
-    out = subprocess.run([str(BUILD / "libexec" / "roost" / "roost-policy"), "--sandbox-profile"],
-                         capture_output=True, text=True, check=True).stdout
-    fields = dict(line.split(":", 1) for line in out.splitlines())
-    base = fields["base"].split()
     m = re.search(r"\*\*base\*\* \(event loop, memory, IPC, logging through master\): (.*?), plus",
                   text)
-    assert m and m.group(1).replace("`", "").split() == base
-    assert fields["syscalls"].strip() == ""
-    assert "**policy**: the base set only." in text
-    assert fields["landlock"].strip() == "fs=deny net=deny scope=on"
+    documented_base = m.group(1).replace("`", "").split()
+    for name in ("policy", "auth", "login", "imap", "pop3"):
+        out = subprocess.run([str(BUILD / "libexec" / "roost" / ("roost-" + name)),
+                              "--sandbox-profile"], capture_output=True, text=True,
+                             check=True).stdout
+        fields = dict(line.split(":", 1) for line in out.splitlines())
+        assert fields["base"].split() == documented_base
+        assert fields["landlock"].strip() == "fs=deny net=deny scope=on", name
+        syscalls = [s.split("(")[0] for s in fields["syscalls"].split()]
+        m = re.search(r"- (?:\*\*\w+\*\*, )*\*\*%s\*\*(?:, \*\*\w+\*\*)*: (.*?)(?= - \*\*|OpenSSL:)"
+                      % name, text)
+        assert m, name
+        documented = re.findall(r"`([^`]*)`", m.group(1))
+        documented = " ".join(documented).split()
+        assert sorted(syscalls) == sorted(documented) or (
+            not syscalls and "the base set only" in m.group(1)), (name, syscalls, documented)
     assert "| `roost-policy` | `default_login_user` (`roostnull`) | `base_dir/empty` |" in security_md()
 
 
