@@ -12,7 +12,7 @@
 
 #include "connection.h"
 #include "imap-parser.h"
-#include "mail-process.h"
+#include "storage/mail-process.h"
 
 struct imap_client {
 	struct mail_process *mp;

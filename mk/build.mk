@@ -22,7 +22,7 @@ HARDEN_CFLAGS := -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fstack-clash-prot
 	-fcf-protection -fPIE
 HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 DEFS := -D_GNU_SOURCE -DSYSCONFDIR='"$(SYSCONFDIR)"' -DLIBEXECDIR='"$(LIBEXECDIR)/roost"' \
-	-Ilib -Ifuzz
+	-I. -Ilib -Ifuzz
 
 ifeq ($(V),release)
 VCFLAGS := -O2 -g $(HARDEN_CFLAGS)

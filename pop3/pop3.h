@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "connection.h"
-#include "mail-process.h"
+#include "storage/mail-process.h"
 #include "pop3-cmd.h"
 
 struct pop3_client {

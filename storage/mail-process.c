@@ -1,5 +1,6 @@
 /*
- * Mail process start-up (see mail-process.h).
+ * Mail process start-up (see mail-process.h). Lives with the storage
+ * because a session's confinement is the user's mail directories.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,22 +12,6 @@
 #include "log.h"
 #include "mail-process.h"
 #include "xalloc.h"
-
-#define MAIL_PROCESS_MAX_PATHS 6
-
-unsigned int mail_process_paths(const struct mail_process *mp, struct sandbox_path *paths,
-				char (*storage)[1024], unsigned int max)
-{
-	unsigned int n = 0;
-
-	if (mp->session.home[0] != '\0' && n < max) {
-		(void)str_copy(storage[n], sizeof(storage[n]), mp->session.home);
-		paths[n].path = storage[n];
-		paths[n].access = SANDBOX_FS_READ | SANDBOX_FS_WRITE;
-		n++;
-	}
-	return n;
-}
 
 static void receive_session(struct mail_process *mp)
 {
@@ -56,8 +41,6 @@ void mail_process_start(struct mail_process *mp, const char *protocol,
 			const struct sandbox_profile *profile, int argc, char **argv)
 {
 	struct sandbox_identity id;
-	struct sandbox_path paths[MAIL_PROCESS_MAX_PATHS];
-	char storage[MAIL_PROCESS_MAX_PATHS][1024];
 
 	memset(mp, 0, sizeof(*mp));
 	child_describe_sandbox(argc, argv, profile);
@@ -72,9 +55,17 @@ void mail_process_start(struct mail_process *mp, const char *protocol,
 	receive_session(mp);
 	ioloop_init();
 
-	/* 3. Confine to this user's files before reading the client. */
-	id.paths = paths;
-	id.path_count = mail_process_paths(mp, paths, storage, MAIL_PROCESS_MAX_PATHS);
+	/* 3. The user's storage, whose directories Landlock then allows. */
+	mail_user_init(&mp->user, mp->set, mp->session.user, mp->session.home, mp->session.mail,
+		       mp->session.extra);
+	if (!mail_user_open(&mp->user, &mp->storage_error)) {
+		mp->storage_failed = true;
+		log_error("Mail storage unavailable: %s", mp->storage_error.text);
+	}
+
+	/* 4. Confine to this user's files before reading the client. */
+	id.paths = mp->user.paths;
+	id.path_count = mp->user.path_count;
 	sandbox_confine(profile, &id);
 	if (mp->session.home[0] != '\0' && chdir(mp->session.home) < 0 && errno != ENOENT)
 		log_warning("chdir(%s) failed: %m", mp->session.home);
