@@ -4,33 +4,10 @@
  * start); seccomp allows file work but no new processes or network.
  */
 #include "imap-sandbox.h"
+#include "storage/storage-syscalls.h"
 
 static const char *const imap_syscalls[] = {
-	"openat",
-	"mkdirat",
-	"unlinkat",
-	"renameat",
-	"renameat2",
-	"linkat",
-	"fsync",
-	"fdatasync",
-	"getdents64",
-	"ftruncate",
-	"flock",
-	"utimensat",
-	"statx",
-	"faccessat2",
-	"faccessat",
-	"readlinkat",
-	"fchmod",
-	"fstatfs",
-	"pread64",
-	"pwrite64",
-	"chdir",
-	"inotify_init1",
-	"inotify_add_watch",
-	"inotify_rm_watch",
-	"sched_yield",
+	MAIL_STORAGE_SYSCALLS,
 	NULL,
 };
 

@@ -60,12 +60,17 @@ FUZZERS :=
 include $(sort $(wildcard */module.mk */*/module.mk))
 
 # Libraries: libNAME_SRCS -> $(O)/libNAME.a, linked into every program.
+# The archive is rebuilt when its list of objects changes too (a source that
+# moved to another folder must not linger in the old archive).
 define LIB_template
 lib$(1)_OBJS := $$(patsubst %.c,$(O)/obj/%.o,$$(lib$(1)_SRCS))
-$(O)/lib$(1).a: $$(lib$(1)_OBJS)
+$(O)/lib$(1).list: FORCE
+	@mkdir -p $$(@D)
+	@echo '$$(lib$(1)_OBJS)' | cmp -s - $$@ || echo '$$(lib$(1)_OBJS)' > $$@
+$(O)/lib$(1).a: $$(lib$(1)_OBJS) $(O)/lib$(1).list
 	@mkdir -p $$(@D)
 	@rm -f $$@
-	@ar rcs $$@ $$^
+	@ar rcs $$@ $$(lib$(1)_OBJS)
 ALL_OBJS += $$(lib$(1)_OBJS)
 endef
 $(foreach l,$(LIBS),$(eval $(call LIB_template,$(l))))
@@ -116,7 +121,8 @@ $(O)/obj/%.o: %.c
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-.PHONY: all unit fuzz install
+.PHONY: all unit fuzz install FORCE
+FORCE:
 .DEFAULT_GOAL := all
 all: $(PROGRAMS) $(O)/.links
 unit: $(UNIT_PROGS)

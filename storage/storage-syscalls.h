@@ -1,0 +1,18 @@
+/*
+ * The system calls the mail store needs (Maildir work: create, rename,
+ * link, unlink, fsync, scan, lock, watch). Every process that opens a
+ * user's storage (roost-imap, roost-pop3, roost-lda) lists them in its
+ * sandbox profile; Landlock confines them to the user's directories.
+ */
+#ifndef ROOST_STORAGE_SYSCALLS_H
+#define ROOST_STORAGE_SYSCALLS_H
+
+#define MAIL_STORAGE_SYSCALLS                                                                      \
+	"openat", "open", "mkdir", "mkdirat", "rmdir", "unlink", "unlinkat", "rename", "renameat", \
+		"renameat2", "link", "linkat", "fsync", "fdatasync", "getdents64", "ftruncate",    \
+		"flock", "utimensat", "statx", "stat", "lstat", "access", "faccessat",             \
+		"faccessat2", "readlink", "readlinkat", "fchmod", "fstatfs", "pread64",            \
+		"pwrite64", "chdir", "inotify_init1", "inotify_add_watch", "inotify_rm_watch",     \
+		"sched_yield"
+
+#endif
