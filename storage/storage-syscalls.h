@@ -13,6 +13,6 @@
 		"flock", "utimensat", "statx", "stat", "lstat", "access", "faccessat",             \
 		"faccessat2", "readlink", "readlinkat", "fchmod", "fstatfs", "pread64",            \
 		"pwrite64", "chdir", "inotify_init1", "inotify_add_watch", "inotify_rm_watch",     \
-		"sched_yield"
+		"sched_yield", "clock_nanosleep", "nanosleep"
 
 #endif

@@ -13,6 +13,9 @@ import signal
 import socket
 import subprocess
 import tempfile
+import imaplib
+import poplib
+import ssl
 import time
 
 import pytest
@@ -256,3 +259,103 @@ def syslog_capture():
     capture = SyslogCapture()
     yield capture
     capture.close()
+
+
+# ---- A server with auth, login and mail processes, and clients for it ----
+
+PASSWORD = "s3cret pass"
+
+
+def tls_client_context():
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory):
+    """A self-signed certificate and key, made once per test run."""
+    d = tmp_path_factory.mktemp("tls")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost", "-keyout", str(d / "ssl.key"),
+                    "-out", str(d / "ssl.crt")], check=True, capture_output=True)
+    return d / "ssl.crt", d / "ssl.key"
+
+
+def mail_user():
+    """The uid/gid of vmail, the mail user of the tests (created if missing)."""
+    if subprocess.run(["id", "vmail"], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+                        "--shell", "/usr/sbin/nologin", "vmail"], check=True)
+    import pwd
+    pw = pwd.getpwnam("vmail")
+    return pw.pw_uid, pw.pw_gid
+
+
+@pytest.fixture
+def server(roost, certificate):
+    """roost with auth, login (plain and TLS listeners) and mail processes."""
+    uid, gid = mail_user()
+    users = roost.tmp / "users"
+    homes = roost.tmp / "home"
+    homes.mkdir()
+    lines = []
+    for name in ("jdoe@example.com", "other@example.com"):
+        home = homes / name
+        home.mkdir()
+        os.chown(home, uid, gid)
+        lines.append("%s:{PLAIN}%s:%d:%d::%s::" % (name, PASSWORD, uid, gid, home))
+    lines.append("locked@example.com:{PLAIN}%s:%d:%d::%s::nologin reason=Locked"
+                 % (PASSWORD, uid, gid, homes))
+    users.write_text("\n".join(lines) + "\n")
+    shutil.chown(users, group="roost")
+    os.chmod(users, 0o640)
+    crt, key = certificate
+    roost.extra = (
+        "ssl = yes\nssl_cert = <%s\nssl_key = <%s\n"
+        "auth_mechanisms = plain login\n"
+        "auth_failure_delay = 300 ms\n"
+        "auth_verbose = yes\n"
+        "first_valid_uid = 100\n"
+        "mail_location = maildir:~/Maildir\n"
+        "passdb {\n  driver = passwd-file\n  args = %s\n}\n"
+        "userdb {\n  driver = passwd-file\n  args = %s\n}\n"
+        "service imap-login {\n  inet_listener imaps {\n    port = %d\n    ssl = yes\n  }\n}\n"
+        "service pop3-login {\n  inet_listener pop3s {\n    port = %d\n    ssl = yes\n  }\n}\n"
+        % (crt, key, users, users, roost.ports["imaps"], roost.ports["pop3s"]))
+    roost.expected_services = ["roost-policy", "roost-auth", "roost-login"]
+    return roost
+
+
+def start(server, extra=""):
+    server.start(server.extra + extra)
+    return server
+
+
+CLIENT_TIMEOUT = 20
+
+
+def imap(server):
+    return imaplib.IMAP4("127.0.0.1", server.ports["imap"], timeout=CLIENT_TIMEOUT)
+
+
+def imaps(server):
+    return imaplib.IMAP4_SSL("127.0.0.1", server.ports["imaps"],
+                             ssl_context=tls_client_context(), timeout=CLIENT_TIMEOUT)
+
+
+def pop3(server):
+    return poplib.POP3("127.0.0.1", server.ports["pop3"], timeout=CLIENT_TIMEOUT)
+
+
+def connect(server, name, source=None):
+    """A raw socket to a listener, with a timeout, and a file on it."""
+    s = socket.socket()
+    s.settimeout(CLIENT_TIMEOUT)
+    if source is not None:
+        s.bind((source, 0))
+    s.connect(("127.0.0.1", server.ports[name]))
+    return s, s.makefile("rwb")
+
+

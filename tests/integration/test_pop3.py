@@ -1,0 +1,239 @@
+"""POP3 on the mail store (RFC 1939, RFC 2449): listing, retrieval byte for
+byte, deletion only in the UPDATE state, stable UIDLs, the session lock and
+pipelining, with Python's poplib and raw sockets against the real server."""
+import os
+import pathlib
+import re
+import shutil
+import socket
+
+import pytest
+
+from conftest import CLIENT_TIMEOUT, PASSWORD, connect, mail_user, pop3, start, wait_for
+
+
+def maildir(server, user="jdoe@example.com"):
+    return server.tmp / "home" / user / "Maildir"
+
+
+def put_messages(server, messages, user="jdoe@example.com"):
+    """Drops messages into the user's Maildir new/ as a delivery would."""
+    uid, gid = mail_user()
+    root = maildir(server, user)
+    for sub in ("new", "cur", "tmp"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    for i, data in enumerate(messages):
+        path = root / "new" / ("%d.M%dP1.testhost" % (1700000000 + i, i))
+        path.write_bytes(data)
+    for dirpath, dirnames, filenames in os.walk(root):
+        os.chown(dirpath, uid, gid)
+        for f in filenames:
+            os.chown(os.path.join(dirpath, f), uid, gid)
+
+
+def crlf(data):
+    """What POP3 must send for a stored message: CRLF line ends."""
+    return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+def login(server):
+    p = pop3(server)
+    p.user("jdoe@example.com")
+    assert p.pass_(PASSWORD) == b"+OK Logged in."
+    return p
+
+
+MESSAGES = [
+    b"From: a@example.com\nSubject: lf only\n\nline one\n.starts with a dot\n..two dots\nlast",
+    b"From: b@example.com\r\nSubject: crlf\r\n\r\nbody\r\n.\r\nafter a lone dot\r\n",
+    b"X-UIDL: legacy-uidl-1\nSubject: top\n\n1\n2\n3\n4\n5\n",
+]
+
+
+def test_list_retr_top_byte_for_byte(server):
+    put_messages(server, MESSAGES)
+    start(server)
+    p = login(server)
+    count, size = p.stat()
+    assert count == 3
+    expected_sizes = [len(crlf(m)) for m in MESSAGES]
+    assert size == sum(expected_sizes)
+    resp, lines, _ = p.list()
+    assert resp == b"+OK 3 messages:"
+    assert lines == [b"%d %d" % (i + 1, s) for i, s in enumerate(expected_sizes)]
+    assert p.list(2) == b"+OK 2 %d" % expected_sizes[1]
+    for i, data in enumerate(MESSAGES):
+        resp, lines, _ = p.retr(i + 1)
+        assert resp == b"+OK %d octets" % expected_sizes[i]
+        # poplib removes the dot-stuffing and the line ends.
+        assert b"\r\n".join(lines) + b"\r\n" == crlf(data if data.endswith(b"\n") else data + b"\n")
+    resp, lines, _ = p.top(3, 2)
+    assert lines == [b"X-UIDL: legacy-uidl-1", b"Subject: top", b"", b"1", b"2"]
+    resp, lines, _ = p.top(1, 0)
+    assert lines == [b"From: a@example.com", b"Subject: lf only", b""]
+    p.quit()
+    server.wait_log(r"pop3\(jdoe@example.com\): Info: Logged out top=2/\d+, retr=3/\d+, "
+                    r"del=0/3, size=%d" % sum(expected_sizes))
+
+
+def test_dot_stuffing_on_the_wire(server):
+    put_messages(server, [MESSAGES[0]])
+    start(server)
+    s, f = connect(server, "pop3")
+    with s:
+        f.readline()
+        f.write(b"USER jdoe@example.com\r\nPASS " + PASSWORD.encode() + b"\r\nRETR 1\r\n")
+        f.flush()
+        assert f.readline() == b"+OK\r\n"
+        assert f.readline() == b"+OK Logged in.\r\n"
+        assert f.readline().startswith(b"+OK ")
+        body = b""
+        while True:
+            line = f.readline()
+            if line == b".\r\n":
+                break
+            body += line
+    assert body == (b"From: a@example.com\r\nSubject: lf only\r\n\r\nline one\r\n"
+                    b"..starts with a dot\r\n...two dots\r\nlast\r\n")
+
+
+def test_large_message_streams(server):
+    big = b"Subject: big\n\n" + b"".join(b"line %08d of a long message\n" % i
+                                          for i in range(200000))
+    put_messages(server, [big])
+    start(server)
+    p = login(server)
+    resp, lines, octets = p.retr(1)
+    assert resp == b"+OK %d octets" % len(crlf(big))
+    assert len(lines) == 200002 and lines[-1] == b"line 00199999 of a long message"
+    p.quit()
+
+
+def test_delete_only_in_update_state(server):
+    put_messages(server, MESSAGES)
+    start(server)
+    p = login(server)
+    assert p.dele(2) == b"+OK Marked to be deleted."
+    with pytest.raises(Exception, match="Message is deleted"):
+        p.retr(2)
+    assert p.stat()[0] == 2
+    # Dropping the connection deletes nothing.
+    p.sock.close()
+    p = login(server)
+    assert p.stat()[0] == 3
+    p.dele(1)
+    assert p.rset() == b"+OK"
+    assert p.stat()[0] == 3
+    p.dele(1)
+    p.dele(3)
+    assert p.quit() == b"+OK Logging out, messages deleted."
+    p = login(server)
+    assert p.stat()[0] == 1
+    assert b"Subject: crlf" in b"\n".join(p.retr(1)[1])
+    p.quit()
+    # RETR marks the message \Seen at QUIT.
+    files = os.listdir(maildir(server) / "cur")
+    assert len(files) == 1 and re.search(r":2,[A-Z]*S", files[0]), files
+
+
+def test_uidl_stable_across_restart_and_index_loss(server):
+    put_messages(server, MESSAGES)
+    start(server)
+    p = login(server)
+    _, before, _ = p.uidl()
+    p.quit()
+    assert [line.split()[1] for line in before] == sorted(line.split()[1] for line in before)
+    assert all(re.fullmatch(rb"\d+ [0-9A-F]{16}", line) for line in before)
+    server.stop()
+    for path in maildir(server).iterdir():
+        if path.name.startswith("roost.index"):
+            path.unlink()
+    start(server)
+    p = login(server)
+    assert p.uidl()[1] == before
+    p.quit()
+
+
+def test_reuse_xuidl(server):
+    put_messages(server, MESSAGES)
+    start(server, "pop3_reuse_xuidl = yes\n")
+    p = login(server)
+    assert p.uidl(3) == b"+OK 3 legacy-uidl-1"
+    p.quit()
+
+
+def test_session_lock(server):
+    put_messages(server, MESSAGES)
+    start(server, "pop3_lock_session = yes\nmail_max_lock_timeout = 1 sec\n")
+    first = login(server)
+    second = pop3(server)
+    second.user("jdoe@example.com")
+    with pytest.raises(Exception) as e:
+        second.pass_(PASSWORD)
+    assert e.value.args[0] == b"-ERR [IN-USE] Couldn't open INBOX: Timeout while waiting for lock"
+    first.quit()
+    third = login(server)
+    third.quit()
+
+
+def test_no_session_lock_by_default(server):
+    put_messages(server, MESSAGES)
+    start(server)
+    first = login(server)
+    second = login(server)
+    assert first.stat()[0] == second.stat()[0] == 3
+    first.quit()
+    second.quit()
+
+
+def test_pipelined_commands(server):
+    put_messages(server, MESSAGES)
+    start(server)
+    s, f = connect(server, "pop3")
+    with s:
+        f.readline()
+        f.write(b"USER jdoe@example.com\r\nPASS " + PASSWORD.encode() +
+                b"\r\nSTAT\r\nLIST 2\r\nNOOP\r\nRETR 9\r\nQUIT\r\n")
+        f.flush()
+        answers = [f.readline() for _ in range(7)]
+    assert answers[0] == b"+OK\r\n"
+    assert answers[1] == b"+OK Logged in.\r\n"
+    assert answers[2].startswith(b"+OK 3 ")
+    assert answers[3].startswith(b"+OK 2 ")
+    assert answers[4] == b"+OK\r\n"
+    assert answers[5] == b"-ERR There's no message 9.\r\n"
+    assert answers[6] == b"+OK Logging out.\r\n"
+
+
+def test_deleted_flag_keeps_mail(server):
+    put_messages(server, MESSAGES)
+    start(server, "pop3_deleted_flag = $POPDeleted\n")
+    p = login(server)
+    p.dele(1)
+    p.quit()
+    p = login(server)
+    assert p.stat()[0] == 2
+    p.quit()
+    assert len(os.listdir(maildir(server) / "cur")) + len(os.listdir(maildir(server) / "new")) == 3
+    assert "$POPDeleted" in (maildir(server) / "dovecot-keywords").read_text()
+
+
+def test_bad_commands(server):
+    put_messages(server, MESSAGES)
+    start(server)
+    s, f = connect(server, "pop3")
+    with s:
+        f.readline()
+        f.write(b"USER jdoe@example.com\r\nPASS " + PASSWORD.encode() + b"\r\n")
+        f.flush()
+        f.readline(), f.readline()
+        for cmd, answer in [(b"RETR x", b"-ERR Invalid message number.\r\n"),
+                            (b"RETR 0", b"-ERR There's no message 0.\r\n"),
+                            (b"TOP 1 x", b"-ERR Invalid number of lines.\r\n"),
+                            (b"FOO", b"-ERR Unknown command: FOO\r\n"),
+                            (b"LIST 1  2", b"-ERR Invalid arguments.\r\n"),
+                            (b"\x01\x02", b"-ERR Invalid command.\r\n"),
+                            (b"NOOP", b"+OK\r\n")]:
+            f.write(cmd + b"\r\n")
+            f.flush()
+            assert f.readline() == answer, cmd
