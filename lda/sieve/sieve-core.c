@@ -388,12 +388,11 @@ static bool check_header_names(struct sieve_validator *v, const struct sieve_ast
 				      sieve_sanitize(v->script->pool, n->lit.s, 64));
 			return false;
 		}
-		if (!sieve_valid_header_name(n->lit.s, n->lit.len)) {
-			sieve_v_error(v, n->line, n->col,
-				      "specified header field name '%s' is invalid",
-				      sieve_sanitize(v->script->pool, n->lit.s, 64));
-			return false;
-		}
+		/* Pigeonhole only warns: such a field can never match. */
+		if (!sieve_valid_header_name(n->lit.s, n->lit.len))
+			sieve_v_warning(v, n->line, n->col,
+					"specified header field name '%s' is invalid",
+					sieve_sanitize(v->script->pool, n->lit.s, 64));
 	}
 	(void)arg;
 	return true;

@@ -58,6 +58,43 @@ void sieve_message_free(struct sieve_message **_msg)
 	*_msg = NULL;
 }
 
+/*
+ * Unfolds a raw field value the way Dovecot does, so scripts see the same
+ * text: each line break disappears and the first blank of the continuation
+ * line becomes a space; outer blanks are trimmed.
+ */
+static char *unfold(struct pool *pool, const uint8_t *raw, size_t len, size_t *len_r)
+{
+	char *out = p_malloc(pool, len + 1);
+	size_t i = 0, n = 0, start, end;
+
+	if (out == NULL)
+		return NULL;
+	while (i < len) {
+		if (raw[i] == '\r' && i + 1 < len && raw[i + 1] == '\n')
+			i++;
+		if (raw[i] == '\n') {
+			i++;
+			if (i < len && (raw[i] == ' ' || raw[i] == '\t')) {
+				out[n++] = ' ';
+				i++;
+			}
+			continue;
+		}
+		out[n++] = (char)raw[i++];
+	}
+	start = 0;
+	while (start < n && (out[start] == ' ' || out[start] == '\t'))
+		start++;
+	end = n;
+	while (end > start && (out[end - 1] == ' ' || out[end - 1] == '\t' || out[end - 1] == '\r'))
+		end--;
+	memmove(out, out + start, end - start);
+	out[end - start] = '\0';
+	*len_r = end - start;
+	return out;
+}
+
 static int msg_get_header_fields(void *ctx, const struct sieve_header_field **fields_r,
 				 size_t *count_r)
 {
@@ -75,7 +112,8 @@ static int msg_get_header_fields(void *ctx, const struct sieve_header_field **fi
 	message_header_iter_init(&iter, msg->data, msg->size, NULL);
 	while ((ret = message_header_iter_next(&iter, &f)) == MESSAGE_HEADER_RESULT_FIELD) {
 		struct sieve_header_field *h;
-		size_t vlen = f.value_len;
+		size_t vlen = 0;
+		char *value;
 
 		if (f.malformed || f.name_len == 0)
 			continue;
@@ -85,11 +123,9 @@ static int msg_get_header_fields(void *ctx, const struct sieve_header_field **fi
 			return -1;
 		}
 		h = &msg->fields[n];
-		/* Trailing blanks are not part of the value (as Pigeonhole). */
-		while (vlen > 0 && (f.value[vlen - 1] == ' ' || f.value[vlen - 1] == '\t'))
-			vlen--;
+		value = unfold(msg->pool, f.raw_value, f.raw_value_len, &vlen);
 		h->name = p_strndup(msg->pool, f.name, f.name_len);
-		h->value = p_strndup(msg->pool, f.value, vlen);
+		h->value = value;
 		h->value_len = vlen;
 		h->raw = (const char *)msg->data + f.offset;
 		h->raw_len = f.size;
