@@ -677,7 +677,8 @@ static int tst_envelope(struct sieve_interp *in, const struct sieve_ast_node *no
 		if (strcasecmp(names_x[i].s, "from") == 0) {
 			path = env->mail_from;
 		} else if (strcasecmp(names_x[i].s, "to") == 0) {
-			path = env->rcpt_to;
+			/* Pigeonhole tests the original recipient here. */
+			path = env->orig_rcpt_to != NULL ? env->orig_rcpt_to : env->rcpt_to;
 		} else if (strcasecmp(names_x[i].s, "auth") == 0) {
 			if (env->auth_user != NULL && t->addrpart == SIEVE_AP_ALL) {
 				vals[n].s = env->auth_user;

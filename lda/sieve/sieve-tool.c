@@ -449,14 +449,16 @@ int sieve_tool_test(int argc, char **argv)
 		env.mail_from = sieve_message_first_address(msg, "From");
 	if (env.mail_from == NULL)
 		env.mail_from = "sender@example.com";
-	env.orig_rcpt_to = o.rcpt_to;
-	if (env.orig_rcpt_to == NULL)
-		env.orig_rcpt_to = sieve_message_first_address(msg, "Envelope-To");
-	if (env.orig_rcpt_to == NULL)
-		env.orig_rcpt_to = sieve_message_first_address(msg, "To");
-	if (env.orig_rcpt_to == NULL)
-		env.orig_rcpt_to = "recipient@example.com";
-	env.rcpt_to = o.final_rcpt_to != NULL ? o.final_rcpt_to : env.orig_rcpt_to;
+	/* As sieve-test: the final recipient comes from -r or the header, the
+	   original recipient from -a or else the final one. */
+	env.rcpt_to = o.final_rcpt_to;
+	if (env.rcpt_to == NULL)
+		env.rcpt_to = sieve_message_first_address(msg, "Envelope-To");
+	if (env.rcpt_to == NULL)
+		env.rcpt_to = sieve_message_first_address(msg, "To");
+	if (env.rcpt_to == NULL)
+		env.rcpt_to = "recipient@example.com";
+	env.orig_rcpt_to = o.rcpt_to != NULL ? o.rcpt_to : env.rcpt_to;
 
 	memset(&tenv, 0, sizeof(tenv));
 	tenv.o = &o;

@@ -84,7 +84,7 @@ def translate_execute(log):
         if not m:
             continue
         text = m.group(1)
-        m2 = re.match(r"stored mail into mailbox '(.*)'$", text)
+        m2 = re.match(r"(?:fileinto action: )?stored mail into mailbox '(.*)'$", text)
         if m2:
             out.append(" * store message in folder: %s" % m2.group(1))
             continue
