@@ -313,6 +313,8 @@ static int var_resolve(struct sieve_validator *v, const char *name, size_t len,
 			return 1;
 		}
 		/* Check the rest is syntactically a name before complaining. */
+		if (restlen == 0)
+			return 0;
 		{
 			size_t i = 0;
 
