@@ -88,12 +88,11 @@ static bool date_validate_common(struct sieve_validator *v, struct sieve_ast_nod
 	}
 	if (!sieve_v_tstr(v, part_arg, 0, &t->part))
 		return false;
-	if (sieve_tstr_is_const(&t->part) && !valid_date_part(t->part.lit.s)) {
-		sieve_v_error(v, part_arg->line, part_arg->col,
-			      "specified date part `%s' is not known",
-			      sieve_sanitize(v->script->pool, t->part.lit.s, 64));
-		return false;
-	}
+	/* Pigeonhole only warns: an unknown part never matches. */
+	if (sieve_tstr_is_const(&t->part) && !valid_date_part(t->part.lit.s))
+		sieve_v_warning(v, part_arg->line, part_arg->col,
+				"specified date part `%s' is not known",
+				sieve_sanitize(v->script->pool, t->part.lit.s, 64));
 	if (!sieve_v_match(v, node, args, keys))
 		return false;
 	t->match = args->match;

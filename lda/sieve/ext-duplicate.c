@@ -109,9 +109,19 @@ static int tst_duplicate(struct sieve_interp *in, const struct sieve_ast_node *n
 			return sieve_rt_error(in, node, "failed to check for duplicate");
 	}
 	/* Recorded at commit; :last refreshes the period of a known id. */
-	if (ret == 0 || t->last)
-		sieve_result_add_dupid(in->result, id, strlen(id),
-				       sieve_rt_now(in) + (time_t)period);
+	if (ret == 0 || t->last) {
+		struct sieve_action a;
+
+		memset(&a, 0, sizeof(a));
+		a.type = SIEVE_ACTION_TRACK_DUPLICATE;
+		a.duplicate.handle = t->has_handle ? handle.s : NULL;
+		a.duplicate.last = t->last;
+		a.duplicate.id = id;
+		a.duplicate.id_len = strlen(id);
+		a.duplicate.expires = sieve_rt_now(in) + (time_t)period;
+		if (sieve_result_add(in, node, &a) < 0)
+			return -1;
+	}
 	return ret > 0 ? 1 : 0;
 }
 

@@ -8,13 +8,17 @@
 
 #include "sieve-private.h"
 
-/* Whether a field may be changed: Received and Auto-Submitted never may. */
-static bool protected_field(const struct sieve_settings *set, const char *name, size_t len)
+/*
+ * Whether a field may be changed. Received and Auto-Submitted may never be
+ * deleted (RFC 5293 section 7); adding them is allowed, as in Pigeonhole.
+ */
+static bool protected_field(const struct sieve_settings *set, const char *name, size_t len,
+			    bool deleting)
 {
 	const char *p = set->editheader_protected;
 
-	if ((len == 8 && strncasecmp(name, "received", 8) == 0) ||
-	    (len == 14 && strncasecmp(name, "auto-submitted", 14) == 0))
+	if (deleting && ((len == 8 && strncasecmp(name, "received", 8) == 0) ||
+			 (len == 14 && strncasecmp(name, "auto-submitted", 14) == 0)))
 		return true;
 	if (len == 7 && strncasecmp(name, "subject", 7) == 0)
 		return false;
@@ -71,7 +75,7 @@ static bool cmd_addheader_validate(struct sieve_validator *v, struct sieve_ast_n
 				      sieve_sanitize(v->script->pool, c->name.lit.s, 80));
 			return false;
 		}
-		if (protected_field(v->script->set, c->name.lit.s, c->name.lit.len))
+		if (protected_field(v->script->set, c->name.lit.s, c->name.lit.len, false))
 			sieve_v_warning(v, c->name.line, c->name.col,
 					"addheader command: adding specified header field `%s' "
 					"is forbidden; modification will be denied",
@@ -118,7 +122,7 @@ static int cmd_addheader_exec(struct sieve_interp *in, const struct sieve_ast_no
 	if (!valid_value(value.s, value.len))
 		return sieve_rt_error(in, node, "addheader action: specified value `%s' is invalid",
 				      sieve_sanitize(in->pool, value.s, 80));
-	if (protected_field(in->set, name.s, name.len))
+	if (protected_field(in->set, name.s, name.len, false))
 		return 0;
 	/* Stored unfolded: folding is applied when the message is written. */
 	unfolded = p_malloc(in->pool, value.len + 1);
@@ -177,7 +181,7 @@ static bool cmd_deleteheader_validate(struct sieve_validator *v, struct sieve_as
 				      sieve_sanitize(v->script->pool, c->name.lit.s, 80));
 			return false;
 		}
-		if (protected_field(v->script->set, c->name.lit.s, c->name.lit.len))
+		if (protected_field(v->script->set, c->name.lit.s, c->name.lit.len, true))
 			sieve_v_warning(v, c->name.line, c->name.col,
 					"deleteheader command: deleting specified header field "
 					"`%s' is forbidden; modification will be denied",
@@ -207,7 +211,7 @@ static int cmd_deleteheader_exec(struct sieve_interp *in, const struct sieve_ast
 		return sieve_rt_error(in, node,
 				      "deleteheader action: specified field name `%s' is invalid",
 				      sieve_sanitize(in->pool, name.s, 80));
-	if (protected_field(in->set, name.s, name.len))
+	if (protected_field(in->set, name.s, name.len, true))
 		return 0;
 	count = sieve_msgview_positions(in->msg, name.s, &idx);
 	if (count < 0)

@@ -582,7 +582,7 @@ bool sieve_exec_run(struct sieve_exec *ex, const struct sieve_script *script, bo
 	if (ex->p.trace != NULL) {
 		if (ex->p.print_script_names) {
 			(void)buf_printf(ex->p.trace, "%s## Executing script: %s\n",
-					 !last ? "\n" : "", script->name);
+					 !last ? "\n" : "", script->path);
 		}
 		sieve_result_print_script(ex->result, ex->p.trace, ex->p.print_script_names);
 	}
@@ -642,6 +642,7 @@ struct sieve_script *sieve_compile(const struct sieve_settings *set, const char 
 	script->pool = pool;
 	script->set = set;
 	script->name = p_strdup(pool, name);
+	script->path = script->name;
 	if (script->name == NULL || !sieve_parse(script, data, size, errs) ||
 	    !sieve_validate(script, errs)) {
 		sieve_script_free(&script);
@@ -699,6 +700,8 @@ struct sieve_script *sieve_compile_file(const struct sieve_settings *set, const 
 	(void)fclose(f);
 	script = sieve_compile(set, name, buf_data(&data),
 			       buf_len(&data) > max ? max + 1 : buf_len(&data), errs);
+	if (script != NULL)
+		script->path = p_strdup(script->pool, path);
 	buf_free(&data);
 	return script;
 }

@@ -287,6 +287,7 @@ struct sieve_script {
 	struct pool *pool;
 	const struct sieve_settings *set;
 	const char *name;
+	const char *path; /* as given to sieve_compile_file(), or the name */
 	struct sieve_ast_node **cmds;
 	unsigned int cmds_count;
 	bool required[SIEVE_EXT_COUNT];
@@ -510,8 +511,6 @@ int sieve_result_add_ordered(struct sieve_interp *in, const struct sieve_ast_nod
 			     const struct sieve_action *act, unsigned int copy_order,
 			     unsigned int flags_order);
 void sieve_result_set_error(struct sieve_result *result, const char *msg);
-void sieve_result_add_dupid(struct sieve_result *result, const void *id, size_t len,
-			    time_t expires);
 /* Begins a new script of a sequence; returns whether keep was in effect. */
 bool sieve_result_keep_in_effect(const struct sieve_result *result);
 void sieve_result_script_start(struct sieve_result *result);

@@ -24,12 +24,6 @@ struct res_action {
 	bool executed; /* from an earlier script of the sequence */
 };
 
-struct dupid {
-	void *id;
-	size_t len;
-	time_t expires;
-};
-
 struct sieve_result {
 	const struct sieve_settings *set;
 	struct sieve_msgview *msg;
@@ -46,8 +40,6 @@ struct sieve_result {
 	struct buf errors;
 	enum sieve_status status;
 	bool failed;
-	struct dupid *dupids;
-	unsigned int dupids_count, dupids_alloc;
 	/* The final action list (sieve_result_finish). */
 	struct sieve_action *final;
 	unsigned int final_count;
@@ -111,23 +103,6 @@ void sieve_result_set_error(struct sieve_result *r, const char *msg)
 {
 	(void)buf_append_str(&r->errors, msg);
 	(void)buf_append_c(&r->errors, '\n');
-}
-
-void sieve_result_add_dupid(struct sieve_result *r, const void *id, size_t len, time_t expires)
-{
-	void *copy;
-
-	if (!sieve_parray_grow(r->pool, (void **)&r->dupids, &r->dupids_alloc, r->dupids_count + 1,
-			       sizeof(*r->dupids)))
-		return;
-	copy = p_malloc(r->pool, len + 1);
-	if (copy == NULL)
-		return;
-	memcpy(copy, id, len);
-	r->dupids[r->dupids_count].id = copy;
-	r->dupids[r->dupids_count].len = len;
-	r->dupids[r->dupids_count].expires = expires;
-	r->dupids_count++;
 }
 
 /*
@@ -301,6 +276,8 @@ static const char *action_name(const struct sieve_action *a)
 		return a->ereject ? "ereject" : "reject";
 	case SIEVE_ACTION_VACATION:
 		return "vacation";
+	case SIEVE_ACTION_TRACK_DUPLICATE:
+		return "duplicate";
 	}
 	return "?";
 }
@@ -392,6 +369,10 @@ static void action_copy(struct sieve_result *r, struct sieve_action *dst,
 	dst->vacation.reason = pdup(r->pool, src->vacation.reason);
 	dst->vacation.addresses =
 		copy_strings(r->pool, src->vacation.addresses, src->vacation.addresses_count);
+	dst->duplicate.handle = pdup(r->pool, src->duplicate.handle);
+	dst->duplicate.id = src->duplicate.id == NULL
+				    ? NULL
+				    : p_strndup(r->pool, src->duplicate.id, src->duplicate.id_len);
 }
 
 int sieve_result_add_ordered(struct sieve_interp *in, const struct sieve_ast_node *node,
@@ -420,6 +401,11 @@ int sieve_result_add_ordered(struct sieve_interp *in, const struct sieve_ast_nod
 				break;
 			case SIEVE_ACTION_DISCARD:
 				dup = true;
+				break;
+			case SIEVE_ACTION_TRACK_DUPLICATE:
+				dup = a.duplicate.id_len == o->a.duplicate.id_len &&
+				      memcmp(a.duplicate.id, o->a.duplicate.id,
+					     a.duplicate.id_len) == 0;
 				break;
 			case SIEVE_ACTION_REJECT:
 				if (o->executed)
@@ -541,6 +527,7 @@ static bool script_implicit_keep(const struct sieve_result *r)
 		case SIEVE_ACTION_REJECT:
 			return false;
 		case SIEVE_ACTION_VACATION:
+		case SIEVE_ACTION_TRACK_DUPLICATE:
 			break;
 		}
 	}
@@ -624,6 +611,13 @@ static void print_action(struct sieve_result *r, const struct res_action *ra, st
 			(void)buf_printf(out, "    => from    : %s\n", a->vacation.from);
 		(void)buf_printf(out, "    => handle  : %s\n", a->vacation.handle);
 		(void)buf_printf(out, "\nSTART MESSAGE\n%s\nEND MESSAGE\n", a->vacation.reason);
+		break;
+	case SIEVE_ACTION_TRACK_DUPLICATE:
+		(void)buf_printf(out, " * track %sduplicate", a->duplicate.last ? "last " : "");
+		if (a->duplicate.handle != NULL)
+			(void)buf_printf(out, " with handle: %s",
+					 sieve_sanitize(r->pool, a->duplicate.handle, 128));
+		(void)buf_append_c(out, '\n');
 		break;
 	}
 }
@@ -825,11 +819,10 @@ void sieve_result_commit(struct sieve_result *r)
 			if (id != NULL)
 				r->env_ops->duplicate_mark(r->env_ctx, SIEVE_DUP_REDIRECT, id,
 							   strlen(id), time(NULL) + 86400);
+		} else if (a->type == SIEVE_ACTION_TRACK_DUPLICATE) {
+			r->env_ops->duplicate_mark(r->env_ctx, SIEVE_DUP_TEST, a->duplicate.id,
+						   a->duplicate.id_len, a->duplicate.expires);
 		}
-	}
-	for (i = 0; i < r->dupids_count; i++) {
-		r->env_ops->duplicate_mark(r->env_ctx, SIEVE_DUP_TEST, r->dupids[i].id,
-					   r->dupids[i].len, r->dupids[i].expires);
 	}
 }
 
@@ -872,6 +865,8 @@ void sieve_result_print_executed(const struct sieve_result *r, struct buf *out)
 			else
 				(void)buf_printf(out, " * send vacation message to: <%s>\n",
 						 a->vacation.reply_to);
+			break;
+		case SIEVE_ACTION_TRACK_DUPLICATE:
 			break;
 		}
 	}

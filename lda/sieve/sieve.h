@@ -285,6 +285,8 @@ enum sieve_action_type {
 	SIEVE_ACTION_DISCARD,
 	SIEVE_ACTION_REJECT, /* reject or ereject */
 	SIEVE_ACTION_VACATION,
+	/* Remember this message's id for the duplicate test (RFC 7352). */
+	SIEVE_ACTION_TRACK_DUPLICATE,
 };
 
 struct sieve_vacation {
@@ -321,6 +323,14 @@ struct sieve_action {
 	const char *reason;
 	bool ereject;
 	struct sieve_vacation vacation;
+	/* track duplicate: the id to record and until when */
+	struct {
+		const char *handle; /* :handle or NULL */
+		bool last;	    /* :last */
+		const char *id;
+		size_t id_len;
+		time_t expires;
+	} duplicate;
 	/* Decided by sieve_result_decide(): skip with the reason why. */
 	bool skip;
 	const char *skip_reason;
