@@ -566,9 +566,8 @@ const struct message_part *message_part_find_section(const struct message_part *
 	return node == root && section[0] == '\0' ? NULL : node;
 }
 
-/* Pre-order successor that does not leave the subtree rooted at top. */
-static const struct message_part *next_within(const struct message_part *part,
-					      const struct message_part *top)
+const struct message_part *message_part_next_within(const struct message_part *part,
+						    const struct message_part *top)
 {
 	if (part->children != NULL)
 		return part->children;
@@ -584,7 +583,7 @@ unsigned int message_part_count(const struct message_part *part)
 {
 	unsigned int n = 0;
 
-	for (const struct message_part *p = part; p != NULL; p = next_within(p, part))
+	for (const struct message_part *p = part; p != NULL; p = message_part_next_within(p, part))
 		n++;
 	return n;
 }
@@ -595,5 +594,5 @@ const struct message_part *message_part_next(const struct message_part *part)
 
 	while (root->parent != NULL)
 		root = root->parent;
-	return next_within(part, root);
+	return message_part_next_within(part, root);
 }

@@ -148,5 +148,8 @@ unsigned int message_part_count(const struct message_part *part);
 
 /* Depth-first pre-order successor of part within the tree, or NULL. */
 const struct message_part *message_part_next(const struct message_part *part);
+/* The same, but NULL instead of leaving the subtree rooted at top. */
+const struct message_part *message_part_next_within(const struct message_part *part,
+						    const struct message_part *top);
 
 #endif
