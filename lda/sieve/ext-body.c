@@ -61,9 +61,14 @@ static bool content_type_matches(const char *ct, const struct sieve_str *want)
 	const char *slash = strchr(ct, '/');
 	size_t tlen = slash != NULL ? (size_t)(slash - ct) : strlen(ct);
 
+	const char *ws;
+
 	if (want->len == 0)
 		return true;
-	if (want->s[0] == '/')
+	/* A leading or trailing slash or a second one matches nothing. */
+	ws = memchr(want->s, '/', want->len);
+	if (want->s[0] == '/' || want->s[want->len - 1] == '/' ||
+	    (ws != NULL && memchr(ws + 1, '/', want->len - (size_t)(ws + 1 - want->s)) != NULL))
 		return false;
 	if (memchr(want->s, '/', want->len) == NULL)
 		return want->len == tlen && strncasecmp(ct, want->s, tlen) == 0;
@@ -107,7 +112,8 @@ static int tst_body(struct sieve_interp *in, const struct sieve_ast_node *node)
 		bool want = false;
 
 		if (t->transform == BODY_TEXT) {
-			want = !p->multipart && strncasecmp(p->content_type, "text/", 5) == 0;
+			want = !p->multipart && !p->message &&
+			       strncasecmp(p->content_type, "text/", 5) == 0;
 		} else {
 			for (k = 0; k < t->types.count && !want; k++) {
 				/* Containers only match an explicit "multipart" type. */

@@ -12,6 +12,7 @@
 #include "../../storage/charset.h"
 #include "../../storage/mail-date.h"
 #include "../../storage/message-address.h"
+#include "../../storage/message-decode.h"
 #include "../../storage/message-header.h"
 #include "../../storage/message-part.h"
 #include "../../storage/rfc2047.h"
@@ -220,22 +221,83 @@ static int msg_get_raw_body(void *ctx, const char **data_r, size_t *size_r)
 	return 0;
 }
 
-/* The decoded UTF-8 text of a leaf part. */
+/* The decoded UTF-8 text of a leaf part (transfer encoding and charset). */
 static bool part_text(struct sieve_message *msg, const struct message_part *p,
 		      struct sieve_body_part *out)
 {
-	const char *charset = message_param_get(p->params, p->params_count, "charset");
 	struct buf b;
-	const uint8_t *body = msg->data + p->body_offset;
 
 	buf_init(&b, SIEVE_MESSAGE_MAX_PART_TEXT);
-	if (charset == NULL ||
-	    charset_to_utf8(charset, body, p->body_size, &b) == CHARSET_RESULT_UNKNOWN)
-		(void)charset_utf8_sanitize(body, p->body_size, &b);
+	/* Undecodable parts are still searched, with U+FFFD for bad bytes. */
+	(void)message_decode_text(p, &b, NULL);
 	out->text = p_strndup(msg->pool, buf_data(&b), buf_len(&b));
 	out->text_len = buf_len(&b);
 	buf_free(&b);
 	return out->text != NULL;
+}
+
+/* Sanitised UTF-8 copy of len raw bytes. */
+static const char *raw_text(struct pool *pool, const uint8_t *p, size_t len, size_t *len_r)
+{
+	struct buf b;
+	char *out;
+
+	buf_init(&b, len * 3 + 16);
+	(void)charset_utf8_sanitize(p, len, &b);
+	out = p_strndup(pool, buf_data(&b), buf_len(&b));
+	*len_r = buf_len(&b);
+	buf_free(&b);
+	return out;
+}
+
+/*
+ * The preamble and epilogue of a multipart (RFC 2046 section 5.1.1): what
+ * comes before the first delimiter line (without the line end that belongs
+ * to it) and after the close-delimiter line.
+ */
+static void multipart_texts(const struct sieve_message *msg, const struct message_part *p,
+			    size_t *pre_start_r, size_t *pre_end_r, size_t *epi_start_r,
+			    size_t *epi_end_r)
+{
+	const uint8_t *d = msg->data;
+	size_t start = p->body_offset, end = p->body_offset + p->body_size;
+	const struct message_part *c, *last = NULL;
+	size_t blen = p->boundary != NULL ? strlen(p->boundary) : 0;
+	size_t q, e, l;
+
+	*pre_start_r = *pre_end_r = start;
+	*epi_start_r = *epi_end_r = end;
+	if (p->children == NULL || blen == 0)
+		return;
+	q = p->children->header_offset;
+	if (q > start && d[q - 1] == '\n')
+		q--;
+	if (q > start && d[q - 1] == '\r')
+		q--;
+	while (q > start && d[q - 1] != '\n')
+		q--;
+	e = q;
+	if (e > start && d[e - 1] == '\n')
+		e--;
+	if (e > start && d[e - 1] == '\r')
+		e--;
+	*pre_end_r = e;
+	for (c = p->children; c != NULL; c = c->next)
+		last = c;
+	/* Find the close-delimiter line after the last child. */
+	for (l = last->body_offset + last->body_size; l < end;) {
+		size_t eol = l;
+
+		while (eol < end && d[eol] != '\n')
+			eol++;
+		if (eol - l >= blen + 4 && d[l] == '-' && d[l + 1] == '-' &&
+		    memcmp(d + l + 2, p->boundary, blen) == 0 && d[l + 2 + blen] == '-' &&
+		    d[l + 3 + blen] == '-') {
+			*epi_start_r = eol < end ? eol + 1 : end;
+			return;
+		}
+		l = eol + 1;
+	}
 }
 
 static char *lower_type(struct pool *pool, const char *type, const char *subtype)
@@ -282,11 +344,34 @@ static int msg_get_body_parts(void *ctx, struct pool *pool, const struct sieve_b
 		bp->attachment =
 			p->disposition != NULL && strcasecmp(p->disposition, "attachment") == 0;
 		if ((p->flags & MESSAGE_PART_FLAG_MULTIPART) != 0) {
+			size_t ps, pe, es, ee;
+			struct sieve_body_part *epi;
+
+			/* Two values: the preamble, then the epilogue. */
+			multipart_texts(msg, p, &ps, &pe, &es, &ee);
 			bp->multipart = true;
+			bp->text = raw_text(msg->pool, msg->data + ps, pe - ps, &bp->text_len);
+			if (bp->text == NULL ||
+			    !sieve_parray_grow(msg->pool, (void **)&msg->parts, &alloc,
+					       (unsigned int)n + 1, sizeof(*msg->parts)))
+				return -1;
+			epi = &msg->parts[n++];
+			*epi = msg->parts[n - 2];
+			epi->text = raw_text(msg->pool, msg->data + es, ee - es, &epi->text_len);
+			if (epi->text == NULL)
+				return -1;
 			continue;
 		}
-		if ((p->flags & MESSAGE_PART_FLAG_MESSAGE) != 0)
+		if ((p->flags & MESSAGE_PART_FLAG_MESSAGE) != 0) {
+			/* RFC 5173 5.2: an encapsulated message is searched in
+			   its header only. */
+			if (p->children != NULL)
+				bp->text =
+					raw_text(msg->pool, msg->data + p->children->header_offset,
+						 p->children->header_size, &bp->text_len);
+			bp->message = true;
 			continue;
+		}
 		if (!part_text(msg, p, bp))
 			return -1;
 	}

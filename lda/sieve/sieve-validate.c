@@ -1054,6 +1054,41 @@ static bool validate_require(struct sieve_validator *v, struct sieve_ast_node *n
 	return ok;
 }
 
+/*
+ * For "if ihave ..." with constant capabilities: the supported ones become
+ * usable (as if required, RFC 5463 section 4). Returns true when one is not
+ * supported, so the guarded block must not be validated.
+ */
+static bool ihave_guard(struct sieve_validator *v, const struct sieve_ast_node *node)
+{
+	const struct sieve_ast_node *t;
+	const struct sieve_ast_arg *arg;
+	unsigned int i;
+	bool missing = false;
+
+	if (node->tests_count != 1)
+		return false;
+	t = node->tests[0];
+	if (t->def == NULL || strcasecmp(t->name, "ihave") != 0 || t->args_count != 1)
+		return false;
+	arg = &t->args[0];
+	for (i = 0; i < arg->count; i++) {
+		enum sieve_ext ext;
+
+		if (!sieve_ext_lookup(arg->strs[i].s, &ext) || !v->script->set->extensions[ext])
+			missing = true;
+	}
+	if (missing)
+		return true;
+	for (i = 0; i < arg->count; i++) {
+		enum sieve_ext ext;
+
+		if (sieve_ext_lookup(arg->strs[i].s, &ext))
+			v->script->required[ext] = true;
+	}
+	return false;
+}
+
 static bool validate_node(struct sieve_validator *v, struct sieve_ast_node *node, bool top_level,
 			  enum sieve_cmd_control prev)
 {
@@ -1144,6 +1179,12 @@ static bool validate_node(struct sieve_validator *v, struct sieve_ast_node *node
 	for (i = 0; i < node->tests_count; i++) {
 		if (!validate_node(v, node->tests[i], false, SIEVE_CTRL_NONE))
 			ok = false;
+	}
+	if (ok && (def->control == SIEVE_CTRL_IF || def->control == SIEVE_CTRL_ELSIF) &&
+	    ihave_guard(v, node)) {
+		/* RFC 5463: a block guarded by an unsupported capability is not
+		   validated; the ihave test is false so it never runs. */
+		return ok;
 	}
 	if (def->block && !node->has_block) {
 		sieve_v_error(v, node->line, node->col, "the %s command requires a command block",

@@ -206,7 +206,9 @@ struct sieve_body_part {
 	const char *content_type; /* lowercased "type/subtype" */
 	const char *text;	  /* decoded to UTF-8; NULL for containers */
 	size_t text_len;
-	bool multipart;	 /* multipart/...: text holds preamble + epilogue */
+	bool multipart;	 /* multipart/...: the preamble, then a second entry
+			    with the epilogue */
+	bool message;	 /* message/rfc822: text is the encapsulated header */
 	bool attachment; /* Content-Disposition: attachment */
 };
 
