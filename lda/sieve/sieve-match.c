@@ -30,7 +30,8 @@ struct sieve_glob *sieve_glob_compile(struct pool *pool, const char *key, size_t
 {
 	struct sieve_glob *g = p_malloc(pool, sizeof(*g));
 	unsigned int stars = 0, seg = 0;
-	size_t i;
+	char *bytes, *any;
+	size_t i, used = 0;
 
 	if (g == NULL)
 		return NULL;
@@ -42,34 +43,35 @@ struct sieve_glob *sieve_glob_compile(struct pool *pool, const char *key, size_t
 	}
 	g->count = stars + 1;
 	g->segs = p_malloc_array(pool, g->count, sizeof(*g->segs));
-	if (g->segs == NULL)
+	/* All pieces share two buffers: memory stays linear in the key. */
+	bytes = p_malloc(pool, len + 1);
+	any = p_malloc(pool, len + 1);
+	if (g->segs == NULL || bytes == NULL || any == NULL)
 		return NULL;
-	for (seg = 0; seg < g->count; seg++) {
-		g->segs[seg].bytes = p_malloc(pool, len + 1);
-		g->segs[seg].any = p_malloc(pool, len + 1);
-		if (g->segs[seg].bytes == NULL || g->segs[seg].any == NULL)
-			return NULL;
-	}
-	seg = 0;
+	g->segs[0].bytes = bytes;
+	g->segs[0].any = any;
 	for (i = 0; i < len; i++) {
 		struct glob_seg *s = &g->segs[seg];
 		char c = key[i];
-		bool any = false;
+		bool is_any = false;
 
 		if (c == '*') {
 			seg++;
+			g->segs[seg].bytes = bytes + used;
+			g->segs[seg].any = any + used;
 			continue;
 		}
 		if (c == '?') {
-			any = true;
+			is_any = true;
 		} else if (c == '\\' && i + 1 < len) {
 			c = key[++i];
 		}
 		if (cmp == SIEVE_CMP_CASEMAP)
 			c = (char)tolower((unsigned char)c);
-		s->bytes[s->len] = c;
-		s->any[s->len] = any ? 1 : 0;
-		if (any)
+		bytes[used] = c;
+		any[used] = is_any ? 1 : 0;
+		used++;
+		if (is_any)
 			s->has_any = true;
 		s->len++;
 		g->min_len += 1;
