@@ -364,7 +364,7 @@ int sieve_rt_exec_block(struct sieve_interp *in, struct sieve_ast_node *const *c
 		int ret = 0;
 
 		in->cur = node;
-		if ((++in->steps & 7) == 0 && cpu_exceeded(in))
+		if ((++in->steps & 63) == 0 && cpu_exceeded(in))
 			return sieve_rt_error(in, node, "execution exceeded CPU time limit");
 		switch (node->def->control) {
 		case SIEVE_CTRL_REQUIRE:

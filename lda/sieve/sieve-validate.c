@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
 #include "sieve-private.h"
 
 void sieve_v_error(struct sieve_validator *v, unsigned int line, unsigned int col, const char *fmt,
@@ -589,27 +590,69 @@ bool sieve_v_match(struct sieve_validator *v, const struct sieve_ast_node *node,
  * Command lookup
  */
 
+/* Command lookup by name: a small hash table built on first use. */
+#define DEF_HASH_SIZE 256
+
+struct def_entry {
+	const struct sieve_cmd_def *def;
+	struct def_entry *next;
+};
+
+static unsigned int name_hash(const char *name)
+{
+	unsigned int h = 5381;
+
+	for (; *name != '\0'; name++)
+		h = h * 33 + (unsigned int)tolower((unsigned char)*name);
+	return h % DEF_HASH_SIZE;
+}
+
+static struct def_entry *def_bucket(const char *name)
+{
+	static struct def_entry *buckets[DEF_HASH_SIZE];
+	static struct def_entry entries[512];
+	static bool built;
+
+	if (!built) {
+		unsigned int t, i, n = 0;
+
+		for (t = 0; t < sieve_cmd_tables_count; t++) {
+			for (i = 0; i < *sieve_cmd_tables[t].count; i++) {
+				const struct sieve_cmd_def *d = &sieve_cmd_tables[t].defs[i];
+				unsigned int h = name_hash(d->name);
+
+				if (n >= N_ELEMENTS(entries))
+					panic("sieve: too many commands for the lookup table");
+				entries[n].def = d;
+				entries[n].next = buckets[h];
+				buckets[h] = &entries[n++];
+			}
+		}
+		built = true;
+	}
+	return buckets[name_hash(name)];
+}
+
 static const struct sieve_cmd_def *find_def(const char *name, enum sieve_cmd_kind kind,
 					    bool *other_kind_r, int *ext_r)
 {
 	const struct sieve_cmd_def *found = NULL;
-	unsigned int t, i;
+	const struct def_entry *e;
 
 	*other_kind_r = false;
 	*ext_r = -1;
-	for (t = 0; t < sieve_cmd_tables_count; t++) {
-		for (i = 0; i < *sieve_cmd_tables[t].count; i++) {
-			const struct sieve_cmd_def *d = &sieve_cmd_tables[t].defs[i];
+	for (e = def_bucket(name); e != NULL; e = e->next) {
+		const struct sieve_cmd_def *d = e->def;
 
-			if (strcasecmp(d->name, name) != 0)
-				continue;
-			if (d->kind != kind) {
-				*other_kind_r = true;
-				continue;
-			}
-			if (found == NULL)
-				found = d;
+		if (strcasecmp(d->name, name) != 0)
+			continue;
+		if (d->kind != kind) {
+			*other_kind_r = true;
+			continue;
 		}
+		/* Entries are pushed in reverse: keep the last one seen, which
+		   is the first one registered. */
+		found = d;
 	}
 	if (found != NULL)
 		*ext_r = found->ext;

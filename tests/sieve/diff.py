@@ -194,6 +194,7 @@ def main():
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("cases", nargs="*")
     args = ap.parse_args()
+    args.roost = os.path.abspath(args.roost)
     if not os.access(args.sieve_test, os.X_OK):
         print("diff.py: %s not found (apt-get install dovecot-sieve)" % args.sieve_test)
         return 77
