@@ -280,6 +280,8 @@ static bool mv_store(struct sieve_interp *in, const struct sieve_matchvals *mv)
 	return true;
 }
 
+static bool cpu_exceeded(struct sieve_interp *in);
+
 int sieve_rt_match_values(struct sieve_interp *in, const struct sieve_ast_node *node,
 			  const struct sieve_match *m, const struct sieve_str *vals,
 			  unsigned int count)
@@ -310,6 +312,10 @@ int sieve_rt_match_values(struct sieve_interp *in, const struct sieve_ast_node *
 			const char *err;
 			int ret;
 
+			/* Long value and key lists are where time goes. */
+			if ((++in->steps & 1023) == 0 && cpu_exceeded(in))
+				return sieve_rt_error(in, node,
+						      "execution exceeded CPU time limit");
 			mv.count = 0;
 			ret = sieve_match_one(in->pool, m, k, &keys[k], &vals[v],
 					      want_mv ? &mv : NULL, &err);

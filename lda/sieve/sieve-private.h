@@ -523,6 +523,11 @@ struct sieve_flags *sieve_result_flags(struct sieve_result *result);
 bool sieve_result_flags_used(struct sieve_result *result);
 void sieve_result_set_flags_used(struct sieve_result *result);
 
+/* Result internals for the message composers (sieve-compose.c). */
+const struct sieve_settings *sieve_result_settings(const struct sieve_result *result);
+const struct sieve_envelope *sieve_result_envelope(const struct sieve_result *result);
+struct sieve_msgview *sieve_result_msgview(const struct sieve_result *result);
+
 /* Vacation decisions at execution time (ext-vacation.c). */
 struct sieve_vacation_ctx {
 	const struct sieve_settings *set;

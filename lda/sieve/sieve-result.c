@@ -84,6 +84,21 @@ struct pool *sieve_result_pool(struct sieve_result *r)
 	return r->pool;
 }
 
+const struct sieve_settings *sieve_result_settings(const struct sieve_result *r)
+{
+	return r->set;
+}
+
+const struct sieve_envelope *sieve_result_envelope(const struct sieve_result *r)
+{
+	return r->env;
+}
+
+struct sieve_msgview *sieve_result_msgview(const struct sieve_result *r)
+{
+	return r->msg;
+}
+
 struct sieve_flags *sieve_result_flags(struct sieve_result *r)
 {
 	return &r->flags;
@@ -767,11 +782,59 @@ static void vacation_ctx(struct sieve_result *r, struct sieve_vacation_ctx *vc)
 	vc->env_ctx = r->env_ctx;
 }
 
+/*
+ * The id under which a redirect of this message to this address is
+ * remembered: the message's (Resent-)Message-ID with the envelope, so the
+ * same message arriving twice is not forwarded twice. NULL without an id.
+ */
+static const char *redirect_dupid(struct sieve_result *r, const struct sieve_action *a)
+{
+	struct sieve_str *vals;
+	const char *msgid = NULL;
+
+	if (sieve_msgview_get(r->msg, "resent-message-id", false, &vals) > 0)
+		msgid = vals[0].s;
+	else if (sieve_msgview_get(r->msg, "message-id", false, &vals) > 0)
+		msgid = vals[0].s;
+	if (msgid == NULL)
+		return NULL;
+	return p_strdup_printf(r->pool, "redirect\n%s\n%s\n%s\n%s", msgid,
+			       r->env != NULL && r->env->mail_from != NULL ? r->env->mail_from : "",
+			       r->env != NULL && r->env->rcpt_to != NULL ? r->env->rcpt_to : "",
+			       a->address);
+}
+
+/* Why a redirect must not be sent (loop or already done), or NULL. */
+static const char *redirect_check(struct sieve_result *r, const struct sieve_action *a)
+{
+	struct sieve_str *vals;
+	const char *id;
+	int n, i;
+
+	/* Our own marker with our address means the message came back. */
+	n = sieve_msgview_get(r->msg, "x-sieve-redirected-from", false, &vals);
+	for (i = 0; i < n && r->env != NULL && r->env->rcpt_to != NULL; i++) {
+		if (strcasestr(vals[i].s, r->env->rcpt_to) != NULL) {
+			return p_strdup_printf(r->pool,
+					       "not forwarding message to <%s>: the "
+					       "`x-sieve-redirected-from' header indicates a mail "
+					       "loop",
+					       a->address);
+		}
+	}
+	if (r->env_ops == NULL || r->env_ops->duplicate_check == NULL)
+		return NULL;
+	id = redirect_dupid(r, a);
+	if (id != NULL &&
+	    r->env_ops->duplicate_check(r->env_ctx, SIEVE_DUP_REDIRECT, id, strlen(id)) > 0)
+		return p_strdup_printf(r->pool, "discarded duplicate forward to <%s>", a->address);
+	return NULL;
+}
+
 void sieve_result_decide(struct sieve_result *r)
 {
 	struct sieve_vacation_ctx vc;
 	unsigned int i;
-	void *ctx = r->env_ctx;
 
 	vacation_ctx(r, &vc);
 	for (i = 0; i < r->final_count; i++) {
@@ -779,15 +842,12 @@ void sieve_result_decide(struct sieve_result *r)
 
 		if (a->type == SIEVE_ACTION_VACATION) {
 			sieve_vacation_decide(&vc, a);
-		} else if (a->type == SIEVE_ACTION_REDIRECT && r->env_ops != NULL &&
-			   r->env_ops->duplicate_check != NULL) {
-			char *id = p_strdup_printf(r->pool, "redirect\n%s", a->address);
+		} else if (a->type == SIEVE_ACTION_REDIRECT) {
+			const char *reason = redirect_check(r, a);
 
-			if (id != NULL && r->env_ops->duplicate_check(ctx, SIEVE_DUP_REDIRECT, id,
-								      strlen(id)) > 0) {
+			if (reason != NULL) {
 				a->skip = true;
-				a->skip_reason = p_strdup_printf(
-					r->pool, "discarded duplicate forward to <%s>", a->address);
+				a->skip_reason = reason;
 			}
 		} else if (a->type == SIEVE_ACTION_REJECT &&
 			   (r->env == NULL || r->env->mail_from == NULL ||
@@ -814,7 +874,7 @@ void sieve_result_commit(struct sieve_result *r)
 		if (a->type == SIEVE_ACTION_VACATION) {
 			sieve_vacation_commit(&vc, a);
 		} else if (a->type == SIEVE_ACTION_REDIRECT) {
-			char *id = p_strdup_printf(r->pool, "redirect\n%s", a->address);
+			const char *id = redirect_dupid(r, a);
 
 			if (id != NULL)
 				r->env_ops->duplicate_mark(r->env_ctx, SIEVE_DUP_REDIRECT, id,

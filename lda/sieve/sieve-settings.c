@@ -98,6 +98,7 @@ struct sieve_settings *sieve_settings_create(void)
 	set->postmaster_address = NULL;
 	set->env_domain = NULL;
 	set->env_host = NULL;
+	set->sieve = "file:~/sieve;active=~/.dovecot.sieve";
 	return set;
 }
 
@@ -385,6 +386,48 @@ int sieve_settings_set(struct sieve_settings *set, const char *name, const char 
 	}
 	if (strcmp(name, "sieve_environment_domain") == 0) {
 		set->env_domain = p_strdup(set->pool, value);
+		return 1;
+	}
+	{
+		static const struct {
+			const char *name;
+			size_t off;
+		} locs[] = {
+			{"sieve", offsetof(struct sieve_settings, sieve)},
+			{"sieve_default", offsetof(struct sieve_settings, sieve_default)},
+			{"sieve_global_path", offsetof(struct sieve_settings, sieve_default)},
+			{"sieve_dir", offsetof(struct sieve_settings, sieve_dir)},
+			{"sieve_global", offsetof(struct sieve_settings, sieve_global)},
+			{"sieve_global_dir", offsetof(struct sieve_settings, sieve_global)},
+			{"sieve_user_log", offsetof(struct sieve_settings, user_log)},
+		};
+		unsigned int i;
+
+		for (i = 0; i < N_ELEMENTS(locs); i++) {
+			if (strcmp(name, locs[i].name) == 0) {
+				*(const char **)((char *)set + locs[i].off) =
+					value[0] == '\0' ? NULL : p_strdup(set->pool, value);
+				return 1;
+			}
+		}
+	}
+	if (strncmp(name, "sieve_before", 12) == 0 || strncmp(name, "sieve_after", 11) == 0) {
+		bool before = name[6] == 'b';
+		const char *num = name + (before ? 12 : 11);
+		char *end;
+		long n = 1;
+
+		if (*num != '\0') {
+			n = strtol(num, &end, 10);
+			if (*end != '\0' || n < 2)
+				return 0;
+		}
+		if (n > SIEVE_MAX_LOCATIONS) {
+			*error_r = "too many numbered script locations";
+			return -1;
+		}
+		(before ? set->sieve_before : set->sieve_after)[n - 1] =
+			value[0] == '\0' ? NULL : p_strdup(set->pool, value);
 		return 1;
 	}
 	if (strncmp(name, "sieve_spamtest_", 15) == 0)

@@ -39,6 +39,8 @@
 #define SIEVE_MAX_RUNTIME_MEMORY (64 * 1024 * 1024)
 /* Most scripts in one sieve_before + user + sieve_after sequence. */
 #define SIEVE_MAX_SEQUENCE 64
+/* Most numbered sieve_before / sieve_after settings (sieve_before2 ...). */
+#define SIEVE_MAX_LOCATIONS 16
 
 /* Extensions, by Pigeonhole's capability names. */
 enum sieve_ext {
@@ -136,6 +138,15 @@ struct sieve_settings {
 	const char *env_host;
 	struct sieve_scantest_settings spamtest;
 	struct sieve_scantest_settings virustest;
+	/* Script locations, in Pigeonhole's "[file:]PATH[;active=PATH]" form;
+	   "~/" is the user's home. */
+	const char *sieve;	   /* sieve: the user's script or script dir */
+	const char *sieve_default; /* sieve_default (old name sieve_global_path) */
+	const char *sieve_dir;	   /* sieve_dir: old :personal include dir */
+	const char *sieve_global;  /* sieve_global / sieve_global_dir */
+	const char *sieve_before[SIEVE_MAX_LOCATIONS]; /* sieve_before, sieve_before2 ... */
+	const char *sieve_after[SIEVE_MAX_LOCATIONS];
+	const char *user_log; /* sieve_user_log */
 };
 
 struct sieve_settings *sieve_settings_create(void);
