@@ -106,7 +106,7 @@ static int tst_duplicate(struct sieve_interp *in, const struct sieve_ast_node *n
 	if (env != NULL && env->duplicate_check != NULL) {
 		ret = env->duplicate_check(ctx, SIEVE_DUP_TEST, id, strlen(id));
 		if (ret < 0)
-			return sieve_rt_error(in, node, "failed to check for duplicate");
+			return sieve_rt_tempfail(in, node, "failed to check for duplicate");
 	}
 	/* Recorded at commit; :last refreshes the period of a known id. */
 	if (ret == 0 || t->last) {

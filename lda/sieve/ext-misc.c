@@ -44,12 +44,16 @@ static int tst_mbexists(struct sieve_interp *in, const struct sieve_ast_node *no
 
 		if (!sieve_utf8_valid(names[i].s, names[i].len))
 			return 0;
-		if (env == NULL || env->mailbox_exists == NULL)
-			return 0;
+		/* Without a storage to ask, only the default mailbox exists. */
+		if (env == NULL || env->mailbox_exists == NULL) {
+			if (strcasecmp(names[i].s, in->set->default_mailbox) != 0)
+				return 0;
+			continue;
+		}
 		ret = env->mailbox_exists(ctx, names[i].s);
 		if (ret < 0)
-			return sieve_rt_error(in, node, "failed to check mailbox '%s'",
-					      sieve_sanitize(in->pool, names[i].s, 80));
+			return sieve_rt_tempfail(in, node, "failed to check mailbox '%s'",
+						 sieve_sanitize(in->pool, names[i].s, 80));
 		if (ret == 0)
 			return 0;
 	}

@@ -80,10 +80,31 @@ int sieve_rt_error(struct sieve_interp *in, const struct sieve_ast_node *node, c
 void sieve_rt_warning(struct sieve_interp *in, const struct sieve_ast_node *node, const char *fmt,
 		      ...)
 {
-	(void)in;
-	(void)node;
-	(void)fmt;
-	/* Warnings go nowhere yet: the result has no warning log. */
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (node == NULL)
+		node = in->cur;
+	sieve_result_set_warning(in->result,
+				 p_strdup_printf(in->pool, "%s:%u:%u: warning: %s",
+						 in->script->name, node != NULL ? node->line : 0,
+						 node != NULL ? node->col : 0, msg));
+}
+
+int sieve_rt_tempfail(struct sieve_interp *in, const struct sieve_ast_node *node, const char *fmt,
+		      ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sieve_result_set_tempfail(in->result);
+	return sieve_rt_error(in, node, "%s", msg);
 }
 
 time_t sieve_rt_now(struct sieve_interp *in)
@@ -482,8 +503,7 @@ int sieve_rt_include(struct sieve_interp *in, const struct sieve_ast_node *node,
 		inc->location = ref->location;
 		inc->name = ref->name;
 		if (env == NULL || env->script_load == NULL) {
-			ret = -1;
-			error = "script location is unavailable";
+			ret = 0;
 		} else {
 			buf_init(&data, in->set->max_script_size);
 			ret = env->script_load(ex->p.env_ctx, ref->location, ref->name, &data,

@@ -444,6 +444,10 @@ int sieve_rt_error(struct sieve_interp *in, const struct sieve_ast_node *node, c
 	ATTR_PRINTF(3, 4);
 void sieve_rt_warning(struct sieve_interp *in, const struct sieve_ast_node *node, const char *fmt,
 		      ...) ATTR_PRINTF(3, 4);
+/* A failure of the delivery environment (database, storage): the delivery
+   should be retried later rather than kept. Returns -1. */
+int sieve_rt_tempfail(struct sieve_interp *in, const struct sieve_ast_node *node, const char *fmt,
+		      ...) ATTR_PRINTF(3, 4);
 /* Expands a template; false only on memory exhaustion (runtime error). */
 bool sieve_rt_expand(struct sieve_interp *in, const struct sieve_tstr *t, struct sieve_str *out);
 bool sieve_rt_expand_list(struct sieve_interp *in, const struct sieve_tlist *l,
@@ -511,6 +515,8 @@ int sieve_result_add_ordered(struct sieve_interp *in, const struct sieve_ast_nod
 			     const struct sieve_action *act, unsigned int copy_order,
 			     unsigned int flags_order);
 void sieve_result_set_error(struct sieve_result *result, const char *msg);
+void sieve_result_set_warning(struct sieve_result *result, const char *msg);
+void sieve_result_set_tempfail(struct sieve_result *result);
 /* Begins a new script of a sequence; returns whether keep was in effect. */
 bool sieve_result_keep_in_effect(const struct sieve_result *result);
 void sieve_result_script_start(struct sieve_result *result);

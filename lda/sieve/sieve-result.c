@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sieve-compose.h"
 #include "sieve-private.h"
 #include "xalloc.h"
 
@@ -38,7 +39,9 @@ struct sieve_result {
 	struct sieve_flags flags;
 	bool flags_used;
 	struct buf errors;
+	struct buf warnings;
 	enum sieve_status status;
+	bool tempfail;
 	bool failed;
 	/* The final action list (sieve_result_finish). */
 	struct sieve_action *final;
@@ -64,6 +67,7 @@ struct sieve_result *sieve_result_create(const struct sieve_settings *set,
 	r->env_ctx = env_ctx;
 	r->pool = pool_create(SIEVE_MAX_RUNTIME_MEMORY);
 	buf_init(&r->errors, 64 * 1024);
+	buf_init(&r->warnings, 64 * 1024);
 	return r;
 }
 
@@ -74,6 +78,7 @@ void sieve_result_free(struct sieve_result **_r)
 	if (r == NULL)
 		return;
 	buf_free(&r->errors);
+	buf_free(&r->warnings);
 	pool_destroy(&r->pool);
 	free(r);
 	*_r = NULL;
@@ -118,6 +123,22 @@ void sieve_result_set_error(struct sieve_result *r, const char *msg)
 {
 	(void)buf_append_str(&r->errors, msg);
 	(void)buf_append_c(&r->errors, '\n');
+}
+
+void sieve_result_set_warning(struct sieve_result *r, const char *msg)
+{
+	(void)buf_append_str(&r->warnings, msg);
+	(void)buf_append_c(&r->warnings, '\n');
+}
+
+void sieve_result_set_tempfail(struct sieve_result *r)
+{
+	r->tempfail = true;
+}
+
+const char *sieve_result_warnings(const struct sieve_result *r)
+{
+	return buf_cstr(&r->warnings);
 }
 
 /*
@@ -519,7 +540,7 @@ void sieve_result_script_failed(struct sieve_result *r)
 	}
 	r->count = n;
 	r->failed = true;
-	r->status = SIEVE_STATUS_FAILED;
+	r->status = r->tempfail ? SIEVE_STATUS_TEMPFAIL : SIEVE_STATUS_FAILED;
 }
 
 /* Whether the actions of the current script leave the implicit keep on. */
@@ -728,7 +749,7 @@ void sieve_result_finish(struct sieve_result *r, const struct sieve_flags *flags
 	}
 	r->final_count = n;
 	if (failed)
-		r->status = SIEVE_STATUS_FAILED;
+		r->status = r->tempfail ? SIEVE_STATUS_TEMPFAIL : SIEVE_STATUS_FAILED;
 }
 
 enum sieve_status sieve_result_status(const struct sieve_result *r)
@@ -937,28 +958,6 @@ void sieve_result_print_executed(const struct sieve_result *r, struct buf *out)
  * Header edits applied to the stored copy
  */
 
-static void write_folded(struct buf *out, const char *name, const char *value, size_t len)
-{
-	size_t col, i;
-
-	(void)buf_printf(out, "%s: ", name);
-	col = strlen(name) + 2;
-	for (i = 0; i < len; i++) {
-		char c = value[i];
-
-		if (c == '\r' || c == '\n')
-			continue;
-		/* Fold long lines at a space (RFC 5322 section 2.2.3). */
-		if (c == ' ' && col > 76) {
-			(void)buf_append_str(out, "\r\n");
-			col = 0;
-		}
-		(void)buf_append_c(out, (uint8_t)c);
-		col++;
-	}
-	(void)buf_append_str(out, "\r\n");
-}
-
 bool sieve_result_apply_edits(const struct sieve_result *r, const void *raw, size_t raw_size,
 			      struct buf *out)
 {
@@ -968,17 +967,18 @@ bool sieve_result_apply_edits(const struct sieve_result *r, const void *raw, siz
 	unsigned int i;
 	size_t p;
 
-	/* Find the end of the header: the first empty line. */
-	for (p = 0; p < raw_size; p++) {
-		if (data[p] == '\n' &&
-		    (p == 0 || (p + 1 < raw_size && data[p + 1] == '\n') ||
-		     (p + 2 < raw_size && data[p + 1] == '\r' && data[p + 2] == '\n'))) {
-			if (p == 0) {
-				body_off = 0;
+	/* The body starts at the blank line after the header. */
+	if (raw_size > 0 &&
+	    (data[0] == '\n' || (raw_size > 1 && data[0] == '\r' && data[1] == '\n'))) {
+		body_off = 0;
+	} else {
+		for (p = 0; p + 1 < raw_size; p++) {
+			if (data[p] == '\n' &&
+			    (data[p + 1] == '\n' ||
+			     (data[p + 1] == '\r' && p + 2 < raw_size && data[p + 2] == '\n'))) {
+				body_off = p + 1;
 				break;
 			}
-			body_off = p + 1;
-			break;
 		}
 	}
 	if (!r->msg->edited)
@@ -992,7 +992,7 @@ bool sieve_result_apply_edits(const struct sieve_result *r, const void *raw, siz
 		    orig[h->orig_index].raw != NULL) {
 			(void)buf_append(out, orig[h->orig_index].raw, orig[h->orig_index].raw_len);
 		} else {
-			write_folded(out, h->name, h->raw.s, h->raw.len);
+			(void)sieve_compose_header(out, h->name, h->raw.s);
 		}
 	}
 	return buf_append(out, data + body_off, raw_size - body_off);

@@ -478,6 +478,7 @@ int sieve_tool_test(int argc, char **argv)
 			break;
 	}
 	result = sieve_exec_result(exec);
+	fprintf(stderr, "%s", sieve_result_warnings(result));
 	if (sieve_result_status(result) != SIEVE_STATUS_OK) {
 		/* As sieve-test: the failed script's actions are not shown. */
 		fprintf(stderr, "%s", sieve_result_errors(result));

@@ -75,7 +75,7 @@ enum sieve_ext {
 	SIEVE_EXT_COUNT
 };
 
-/* Capability name of an extension ("comparator-i;ascii-numeric" ...). */
+/* Capability name of an extension ("comparator-i;ascii-numeric" ...), static. */
 const char *sieve_ext_name(enum sieve_ext ext);
 /* Looks a capability up by name; false when roost does not know it. */
 bool sieve_ext_lookup(const char *name, enum sieve_ext *ext_r);
@@ -149,7 +149,9 @@ struct sieve_settings {
 	const char *user_log; /* sieve_user_log */
 };
 
+/* New settings with Pigeonhole's defaults; free with sieve_settings_free(). */
 struct sieve_settings *sieve_settings_create(void);
+/* Frees the settings and their strings; *set becomes NULL. */
 void sieve_settings_free(struct sieve_settings **set);
 /*
  * Sets one setting by its Pigeonhole name ("sieve_max_actions", a leading
@@ -175,7 +177,9 @@ struct sieve_error_list {
 	unsigned int warnings;
 };
 
+/* Prepares an empty list (bounded to 256 kB of text). */
 void sieve_error_list_init(struct sieve_error_list *errs);
+/* Frees the text; the list may be initialised again. */
 void sieve_error_list_free(struct sieve_error_list *errs);
 
 /* A compiled script: immutable after compilation, reusable for any message. */
@@ -191,7 +195,9 @@ struct sieve_script *sieve_compile(const struct sieve_settings *set, const char 
 /* Reads and compiles a file (size checked against sieve_max_script_size). */
 struct sieve_script *sieve_compile_file(const struct sieve_settings *set, const char *path,
 					const char *name, struct sieve_error_list *errs);
+/* Frees a compiled script (NULL is fine); *script becomes NULL. */
 void sieve_script_free(struct sieve_script **script);
+/* The name given at compile time, as used in messages. */
 const char *sieve_script_name(const struct sieve_script *script);
 
 /*
@@ -270,7 +276,7 @@ enum sieve_dup_kind {
 
 /* The delivery environment; any callback may be NULL (sensible default). */
 struct sieve_env_ops {
-	/* 1 exists, 0 does not, -1 failure. NULL: every mailbox exists. */
+	/* 1 exists, 0 does not, -1 failure. NULL: only the default mailbox. */
 	int (*mailbox_exists)(void *ctx, const char *mailbox);
 	/* 1 seen before (and not expired), 0 new, -1 failure. */
 	int (*duplicate_check)(void *ctx, enum sieve_dup_kind kind, const void *id, size_t id_len);
@@ -378,6 +384,11 @@ struct sieve_exec_params {
 	bool print_script_names; /* "## Executing script: NAME" headers */
 };
 
+/*
+ * Starts the sequence for one message. params and everything it points to
+ * must stay valid until sieve_exec_free(). Never fails (memory exhaustion
+ * is fatal, exit 83; the per-message pool is bounded).
+ */
 struct sieve_exec *sieve_exec_create(const struct sieve_exec_params *params);
 /*
  * Runs one script of the sequence (the last one with last = true). Returns
@@ -386,16 +397,21 @@ struct sieve_exec *sieve_exec_create(const struct sieve_exec_params *params);
 bool sieve_exec_run(struct sieve_exec *exec, const struct sieve_script *script, bool last);
 /* Ends the sequence; the result stays owned by exec. */
 struct sieve_result *sieve_exec_result(struct sieve_exec *exec);
+/* Frees exec with its result and included scripts; *exec becomes NULL. */
 void sieve_exec_free(struct sieve_exec **exec);
 
+/* OK, FAILED (a script failed: keep) or TEMPFAIL (retry the delivery). */
 enum sieve_status sieve_result_status(const struct sieve_result *result);
-/* The runtime error messages ("NAME: line N: error: ..."), "" if none. */
+/* The runtime errors, "NAME:LINE:COLUMN: error: ..." per line; "" if none. */
 const char *sieve_result_errors(const struct sieve_result *result);
+/* Runtime warnings (the script still ran), same shape; "" if none. */
+const char *sieve_result_warnings(const struct sieve_result *result);
 /*
  * The final actions in execution order, the implicit keep included as a
  * store action with keep set (INBOX, flags from imap4flags).
  */
 unsigned int sieve_result_count(const struct sieve_result *result);
+/* Action idx (0-based) or NULL past the end; owned by the result. */
 const struct sieve_action *sieve_result_action(const struct sieve_result *result, unsigned int idx);
 /* Whether the message ends up stored nowhere and sent nowhere. */
 bool sieve_result_discarded(const struct sieve_result *result);

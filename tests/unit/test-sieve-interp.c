@@ -28,6 +28,7 @@ static const char basic_msg[] = "Return-Path: <alice@example.com>\r\n"
 
 /* A fake environment: remembers duplicate ids and serves includes. */
 struct fake_env {
+	bool db_broken;
 	char seen[8][256];
 	unsigned int seen_count;
 	unsigned int marks;
@@ -41,6 +42,8 @@ static int fake_dup_check(void *ctx, enum sieve_dup_kind kind, const void *id, s
 	unsigned int i;
 
 	(void)kind;
+	if (fe->db_broken)
+		return -1;
 	for (i = 0; i < fe->seen_count; i++) {
 		if (strlen(fe->seen[i]) == len && memcmp(fe->seen[i], id, len) == 0)
 			return 1;
@@ -481,6 +484,30 @@ static void test_duplicate_test(void **state)
 	run_free(&r);
 }
 
+static void test_tempfail_and_warnings(void **state)
+{
+	struct run r;
+
+	(void)state;
+	/* A broken duplicate database defers the delivery instead of keeping. */
+	run_init(&r);
+	r.fe.db_broken = true;
+	(void)run_one(&r, basic_msg, "require \"duplicate\";\nif duplicate { discard; }\n");
+	assert_int_equal(sieve_result_status(r.result), SIEVE_STATUS_TEMPFAIL);
+	assert_non_null(strstr(sieve_result_errors(r.result), "failed to check for duplicate"));
+	run_free(&r);
+
+	run_init(&r);
+	r.set->extensions[SIEVE_EXT_VACATION_SECONDS] = true;
+	(void)run_one(&r, basic_msg, "require \"vacation-seconds\";\nvacation :seconds 5 \"x\";\n");
+	assert_int_equal(sieve_result_status(r.result), SIEVE_STATUS_OK);
+	assert_non_null(
+		strstr(sieve_result_warnings(r.result),
+		       "s0:2:1: warning: specified :seconds value '5' is under the minimum"));
+	assert_int_equal(sieve_result_action(r.result, 0)->vacation.seconds, 86400);
+	run_free(&r);
+}
+
 static void test_editheader_applied(void **state)
 {
 	struct run r;
@@ -593,6 +620,7 @@ int main(void)
 		cmocka_unit_test(test_sequence),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_duplicate_test),
+		cmocka_unit_test(test_tempfail_and_warnings),
 		cmocka_unit_test(test_editheader_applied),
 		cmocka_unit_test(test_broken_backend),
 		cmocka_unit_test(test_date_and_body),
