@@ -171,11 +171,13 @@ static int cmd_vacation_exec(struct sieve_interp *in, const struct sieve_ast_nod
 			return sieve_rt_error(in, node, "out of memory");
 		a.vacation.handle = s.s;
 	} else {
-		a.vacation.handle = p_strdup_printf(
-			in->pool, "%s%s%s%s", reason.s,
-			a.vacation.subject != NULL ? a.vacation.subject : "<default-subject>",
-			a.vacation.from != NULL ? a.vacation.from : "<default-from>",
-			c->mime ? "<MIME>" : "<NO-MIME>");
+		/* Like Pigeonhole, the default handle is made from the strings as
+		   written in the script, before variables are substituted. */
+		a.vacation.handle =
+			p_strdup_printf(in->pool, "%s%s%s%s", c->reason.lit.s,
+					c->has_subject ? c->subject.lit.s : "<default-subject>",
+					c->has_from ? c->from.lit.s : "<default-from>",
+					c->mime ? "<MIME>" : "<NO-MIME>");
 	}
 	if (a.vacation.handle == NULL)
 		return sieve_rt_error(in, node, "out of memory");
