@@ -67,6 +67,11 @@ static bool cmd_include_validate(struct sieve_validator *v, struct sieve_ast_nod
 	ref->line = node->line;
 	ref->col = node->col;
 	node->data = ref;
+	if (!sieve_parray_grow(v->script->pool, (void **)&v->script->includes,
+			       &v->script->includes_alloc, v->script->includes_count + 1,
+			       sizeof(*v->script->includes)))
+		return false;
+	v->script->includes[v->script->includes_count++] = ref;
 	return true;
 }
 

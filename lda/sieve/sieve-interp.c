@@ -751,3 +751,110 @@ const char *sieve_script_name(const struct sieve_script *script)
 {
 	return script->name;
 }
+
+/*
+ * Include checking for `sieve check`
+ */
+
+struct check_state {
+	const struct sieve_env_ops *env;
+	void *env_ctx;
+	struct sieve_error_list *errs;
+	const char *stack[SIEVE_DEFAULT_INCLUDE_MAX_DEPTH * 4];
+	unsigned int depth;
+	unsigned int total;
+	bool ok;
+};
+
+static void ATTR_PRINTF(4, 5) check_error(struct check_state *cs, const struct sieve_script *s,
+					  const struct sieve_include_ref *ref, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sieve_errors_add(cs->errs, s->name, ref->line, ref->col, false, fmt, ap);
+	va_end(ap);
+	cs->ok = false;
+}
+
+static void check_script(struct check_state *cs, const struct sieve_script *s)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < s->includes_count; i++) {
+		const struct sieve_include_ref *ref = s->includes[i];
+		const char *where = ref->location == SIEVE_INCLUDE_GLOBAL ? "global" : "personal";
+		const char *error = "script location is not configured";
+		struct sieve_error_list sub;
+		struct sieve_script *inc;
+		struct buf data;
+		int ret = -1;
+
+		for (k = 0; k < cs->depth; k++) {
+			if (strcmp(cs->stack[k], ref->name) == 0)
+				break;
+		}
+		if (k < cs->depth || strcmp(ref->name, s->name) == 0) {
+			check_error(cs, s, ref, "circular include of script '%s'", ref->name);
+			continue;
+		}
+		if (cs->depth + 1 > s->set->include_max_depth ||
+		    cs->depth + 1 >= N_ELEMENTS(cs->stack)) {
+			check_error(cs, s, ref, "cannot nest includes deeper than %u levels",
+				    s->set->include_max_depth);
+			continue;
+		}
+		if (++cs->total > s->set->include_max_includes) {
+			check_error(
+				cs, s, ref,
+				"failed to include script '%s': no more than %u includes allowed",
+				ref->name, s->set->include_max_includes);
+			return;
+		}
+		buf_init(&data, s->set->max_script_size);
+		if (cs->env != NULL && cs->env->script_load != NULL)
+			ret = cs->env->script_load(cs->env_ctx, ref->location, ref->name, &data,
+						   &error);
+		if (ret < 0) {
+			check_error(cs, s, ref, "failed to access included %s script '%s': %s",
+				    where, ref->name, error != NULL ? error : "unknown error");
+		} else if (ret == 0) {
+			if (!ref->optional)
+				check_error(cs, s, ref, "included %s script '%s' does not exist",
+					    where, ref->name);
+		} else {
+			sieve_error_list_init(&sub);
+			inc = sieve_compile(s->set, ref->name, buf_data(&data), buf_len(&data),
+					    &sub);
+			if (inc == NULL) {
+				check_error(cs, s, ref, "failed to compile included %s script '%s'",
+					    where, ref->name);
+				(void)buf_append(&cs->errs->text, buf_data(&sub.text),
+						 buf_len(&sub.text));
+				cs->errs->errors += sub.errors;
+			} else {
+				cs->stack[cs->depth++] = ref->name;
+				check_script(cs, inc);
+				cs->depth--;
+				sieve_script_free(&inc);
+			}
+			sieve_error_list_free(&sub);
+		}
+		buf_free(&data);
+	}
+}
+
+bool sieve_check_includes(const struct sieve_script *script, const struct sieve_env_ops *env,
+			  void *env_ctx, struct sieve_error_list *errs)
+{
+	struct check_state cs;
+
+	memset(&cs, 0, sizeof(cs));
+	cs.env = env;
+	cs.env_ctx = env_ctx;
+	cs.errs = errs;
+	cs.ok = true;
+	cs.stack[cs.depth++] = script->name;
+	check_script(&cs, script);
+	return cs.ok;
+}

@@ -297,9 +297,9 @@ struct sieve_script {
 	/* Every regex compiled for this script, freed with it. */
 	regex_t **regexes;
 	unsigned int regexes_count, regexes_alloc;
-	/* Included scripts, compiled on first use at runtime. */
-	struct sieve_include_ref *includes;
-	unsigned int includes_count;
+	/* Scripts this one includes (compiled on first use at runtime). */
+	const struct sieve_include_ref **includes;
+	unsigned int includes_count, includes_alloc;
 };
 
 /* Validator state (sieve-validate.c). */

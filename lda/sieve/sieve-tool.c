@@ -319,6 +319,12 @@ static struct sieve_script *tool_compile(const struct sieve_settings *set, const
 	return script;
 }
 
+static const struct sieve_env_ops tool_env_ops;
+
+struct tool_env {
+	struct tool_opts *o;
+};
+
 int sieve_tool_check(int argc, char **argv)
 {
 	struct tool_opts o;
@@ -337,9 +343,32 @@ int sieve_tool_check(int argc, char **argv)
 	}
 	for (i = first; i < argc; i++) {
 		struct sieve_script *script = tool_compile(o.set, argv[i], true);
+		const char *personal = o.personal_dir;
 
-		if (script == NULL)
+		if (script == NULL) {
 			ret = 1;
+			continue;
+		}
+		/* Included scripts are checked where the settings say they live
+		   (:personal defaults to the script's own directory). */
+		if (personal == NULL) {
+			const char *slash = strrchr(argv[i], '/');
+
+			o.personal_dir = slash == NULL ? "."
+						       : p_strndup(o.set->pool, argv[i],
+								   (size_t)(slash - argv[i]));
+		}
+		if (script->includes_count > 0) {
+			struct sieve_error_list errs;
+			struct tool_env te = {&o};
+
+			sieve_error_list_init(&errs);
+			if (!sieve_check_includes(script, &tool_env_ops, &te, &errs))
+				ret = 1;
+			fprintf(stderr, "%s", buf_cstr(&errs.text));
+			sieve_error_list_free(&errs);
+		}
+		o.personal_dir = personal;
 		sieve_script_free(&script);
 	}
 	sieve_settings_free(&o.set);
@@ -347,10 +376,6 @@ int sieve_tool_check(int argc, char **argv)
 }
 
 /* The test tool's environment: INBOX exists, includes come from dirs. */
-struct tool_env {
-	struct tool_opts *o;
-};
-
 static int tool_mailbox_exists(void *ctx, const char *mailbox)
 {
 	struct tool_env *te = ctx;

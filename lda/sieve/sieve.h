@@ -184,6 +184,7 @@ void sieve_error_list_free(struct sieve_error_list *errs);
 
 /* A compiled script: immutable after compilation, reusable for any message. */
 struct sieve_script;
+struct sieve_env_ops;
 
 /*
  * Compiles script text. name is used in messages (usually the file name).
@@ -199,6 +200,14 @@ struct sieve_script *sieve_compile_file(const struct sieve_settings *set, const 
 void sieve_script_free(struct sieve_script **script);
 /* The name given at compile time, as used in messages. */
 const char *sieve_script_name(const struct sieve_script *script);
+/*
+ * Compiles the scripts a script includes (and theirs), through the same
+ * loader the interpreter uses, and reports into errs what would fail at
+ * delivery: missing scripts (unless :optional), compile errors, circular
+ * includes and the include limits. Returns true when everything resolves.
+ */
+bool sieve_check_includes(const struct sieve_script *script, const struct sieve_env_ops *env,
+			  void *env_ctx, struct sieve_error_list *errs);
 
 /*
  * The message as the interpreter sees it. Implemented on top of roost's

@@ -465,6 +465,33 @@ static void test_include(void **state)
 	run_free(&r);
 }
 
+static void test_check_includes(void **state)
+{
+	struct sieve_settings *set = sieve_settings_create();
+	struct sieve_error_list errs;
+	struct sieve_script *s;
+	struct fake_env fe;
+	const char *text = "require \"include\";\ninclude \"loop\";\n"
+			   "include :optional \"absent\";\ninclude :global \"gone\";\n";
+
+	(void)state;
+	memset(&fe, 0, sizeof(fe));
+	fe.include_name = "loop";
+	fe.include_text = "require \"include\";\ninclude \"loop\";\n";
+	sieve_error_list_init(&errs);
+	s = sieve_compile(set, "main", text, strlen(text), &errs);
+	assert_non_null(s);
+	assert_false(sieve_check_includes(s, &fake_ops, &fe, &errs));
+	assert_non_null(strstr(buf_cstr(&errs.text), "loop:2:1: error: circular include of "
+						     "script 'loop'"));
+	assert_non_null(strstr(buf_cstr(&errs.text), "main:4:1: error: included global script "
+						     "'gone' does not exist"));
+	assert_null(strstr(buf_cstr(&errs.text), "absent"));
+	sieve_script_free(&s);
+	sieve_error_list_free(&errs);
+	sieve_settings_free(&set);
+}
+
 static void test_duplicate_test(void **state)
 {
 	struct run r;
@@ -619,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_vacation_decisions),
 		cmocka_unit_test(test_sequence),
 		cmocka_unit_test(test_include),
+		cmocka_unit_test(test_check_includes),
 		cmocka_unit_test(test_duplicate_test),
 		cmocka_unit_test(test_tempfail_and_warnings),
 		cmocka_unit_test(test_editheader_applied),
