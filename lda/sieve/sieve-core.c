@@ -557,15 +557,14 @@ static int tst_address(struct sieve_interp *in, const struct sieve_ast_node *nod
 	if (count < 0)
 		return -1;
 	for (i = 0; i < (unsigned int)count; i++) {
-		struct sieve_address *addrs;
+		const struct sieve_address *addrs;
 		size_t naddrs, j;
 		bool invalid = false;
 		struct sieve_str decoded;
 		size_t dlen;
 		const char *d;
 
-		if (in->msg->ops->parse_addresses(in->msg->ctx, in->pool, vals[i].s, vals[i].len,
-						  &addrs, &naddrs, &invalid) < 0)
+		if (sieve_msgview_addresses(in->msg, &vals[i], &addrs, &naddrs, &invalid) < 0)
 			return sieve_rt_error(in, node, "failed to parse address header");
 		if (invalid || naddrs == 0) {
 			/* Not an address list: only :all sees the whole value. */

@@ -208,3 +208,36 @@ int sieve_msgview_body_parts(struct sieve_msgview *mv, const struct sieve_body_p
 	*count_r = mv->parts_count;
 	return 0;
 }
+
+int sieve_msgview_addresses(struct sieve_msgview *mv, const struct sieve_str *value,
+			    const struct sieve_address **addrs_r, size_t *count_r, bool *invalid_r)
+{
+	struct sieve_addr_cache *c;
+	struct sieve_address *addrs;
+	unsigned int i;
+
+	for (i = 0; i < mv->addr_cache_count; i++) {
+		c = &mv->addr_cache[i];
+		if (c->value == value->s) {
+			*addrs_r = c->addrs;
+			*count_r = c->count;
+			*invalid_r = c->invalid;
+			return 0;
+		}
+	}
+	if (!sieve_parray_grow(mv->pool, (void **)&mv->addr_cache, &mv->addr_cache_alloc,
+			       mv->addr_cache_count + 1, sizeof(*mv->addr_cache)))
+		return -1;
+	c = &mv->addr_cache[mv->addr_cache_count];
+	memset(c, 0, sizeof(*c));
+	if (mv->ops->parse_addresses(mv->ctx, mv->pool, value->s, value->len, &addrs, &c->count,
+				     &c->invalid) < 0)
+		return -1;
+	c->value = value->s;
+	c->addrs = addrs;
+	mv->addr_cache_count++;
+	*addrs_r = c->addrs;
+	*count_r = c->count;
+	*invalid_r = c->invalid;
+	return 0;
+}

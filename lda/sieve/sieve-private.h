@@ -392,6 +392,16 @@ struct sieve_msgview {
 	const struct sieve_body_part *parts;
 	size_t parts_count;
 	bool parts_loaded;
+	/* Parsed address lists by value (the value strings are stable). */
+	struct sieve_addr_cache *addr_cache;
+	unsigned int addr_cache_count, addr_cache_alloc;
+};
+
+struct sieve_addr_cache {
+	const char *value;
+	struct sieve_address *addrs;
+	size_t count;
+	bool invalid;
 };
 
 struct sieve_hcache {
@@ -416,6 +426,9 @@ int sieve_msgview_positions(struct sieve_msgview *mv, const char *name, const un
 bool sieve_msgview_decoded(struct sieve_msgview *mv, unsigned int i, struct sieve_str *out);
 int sieve_msgview_body_parts(struct sieve_msgview *mv, const struct sieve_body_part **parts_r,
 			     size_t *count_r);
+/* The addresses of a header value from sieve_msgview_get(), parsed once. */
+int sieve_msgview_addresses(struct sieve_msgview *mv, const struct sieve_str *value,
+			    const struct sieve_address **addrs_r, size_t *count_r, bool *invalid_r);
 
 struct sieve_include_state;
 
