@@ -585,7 +585,7 @@ struct sieve_exec *sieve_exec_create(const struct sieve_exec_params *params)
 	ex->msg.ctx = params->msg_ctx;
 	ex->msg.pool = ex->pool;
 	ex->result = sieve_result_create(params->set, &ex->msg, params->envelope, params->env,
-					 params->env_ctx);
+					 params->env_ctx, params->sequence);
 	ex->cpu_start = cpu_now();
 	return ex;
 }
@@ -598,6 +598,11 @@ bool sieve_exec_run(struct sieve_exec *ex, const struct sieve_script *script, bo
 	if (ex->broken || ex->ended)
 		return false;
 	ex->scripts_run++;
+	/* As sieve-test, the header comes before the script runs. */
+	if (ex->p.trace != NULL && ex->p.print_script_names) {
+		(void)buf_printf(ex->p.trace, "%s## Executing script: %s\n", !last ? "\n" : "",
+				 script->path);
+	}
 	sieve_result_script_start(ex->result);
 	ret = run_script(ex, NULL, script, &stopped);
 	if (ret < 0) {
@@ -605,13 +610,8 @@ bool sieve_exec_run(struct sieve_exec *ex, const struct sieve_script *script, bo
 		ex->broken = true;
 		return false;
 	}
-	if (ex->p.trace != NULL) {
-		if (ex->p.print_script_names) {
-			(void)buf_printf(ex->p.trace, "%s## Executing script: %s\n",
-					 !last ? "\n" : "", script->path);
-		}
+	if (ex->p.trace != NULL)
 		sieve_result_print_script(ex->result, ex->p.trace, ex->p.print_script_names);
-	}
 	if (!sieve_result_keep_in_effect(ex->result)) {
 		ex->ended = true;
 		return false;

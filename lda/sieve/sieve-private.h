@@ -517,7 +517,8 @@ const char **sieve_flags_normalize(struct pool *pool, const char *s, size_t len,
 struct sieve_result *sieve_result_create(const struct sieve_settings *set,
 					 struct sieve_msgview *msg,
 					 const struct sieve_envelope *env,
-					 const struct sieve_env_ops *env_ops, void *env_ctx);
+					 const struct sieve_env_ops *env_ops, void *env_ctx,
+					 bool sequence);
 void sieve_result_free(struct sieve_result **result);
 struct pool *sieve_result_pool(struct sieve_result *result);
 /* Adds an action checking duplicates and conflicts; -1 after an error. */

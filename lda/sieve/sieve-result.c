@@ -38,6 +38,7 @@ struct sieve_result {
 	unsigned int script_no;
 	struct sieve_flags flags;
 	bool flags_used;
+	bool sequence; /* keep is deferred (see sieve_exec_params) */
 	struct buf errors;
 	struct buf warnings;
 	enum sieve_status status;
@@ -56,10 +57,12 @@ struct sieve_result {
 struct sieve_result *sieve_result_create(const struct sieve_settings *set,
 					 struct sieve_msgview *msg,
 					 const struct sieve_envelope *env,
-					 const struct sieve_env_ops *env_ops, void *env_ctx)
+					 const struct sieve_env_ops *env_ops, void *env_ctx,
+					 bool sequence)
 {
 	struct sieve_result *r = i_calloc(1, sizeof(*r));
 
+	r->sequence = sequence;
 	r->set = set;
 	r->msg = msg;
 	r->env = env;
@@ -421,8 +424,34 @@ int sieve_result_add_ordered(struct sieve_interp *in, const struct sieve_ast_nod
 	struct sieve_action a = *act;
 
 	a.location = sieve_rt_location(in, node);
+	if (r->sequence && a.keep) {
+		/* A deferred keep: an earlier one is taken over and moves here. */
+		for (i = 0; i < r->count; i++) {
+			if (r->acts[i].a.keep)
+				break;
+		}
+		if (i < r->count) {
+			struct res_action old = r->acts[i];
+
+			memmove(&r->acts[i], &r->acts[i + 1],
+				(r->count - i - 1) * sizeof(*r->acts));
+			r->count--;
+			if (i < r->script_first)
+				r->script_first--;
+			if (!a.has_flags && old.a.has_flags) {
+				a.has_flags = true;
+				a.flags = old.a.flags;
+				a.flags_count = old.a.flags_count;
+				flags_order = old.flags_order;
+			}
+		}
+	}
 	for (i = 0; i < r->count; i++) {
 		struct res_action *o = &r->acts[i];
+
+		/* In a sequence keep is no store: it neither merges nor conflicts. */
+		if (r->sequence && (a.keep || o->a.keep))
+			continue;
 
 		if (o->a.type == a.type) {
 			bool dup = false;

@@ -497,6 +497,7 @@ int sieve_tool_test(int argc, char **argv)
 	params.env_ctx = &tenv;
 	params.trace = &out;
 	params.print_script_names = count > 1;
+	params.sequence = count > 1;
 	exec = sieve_exec_create(&params);
 	for (i = 0; i < count; i++) {
 		if (!sieve_exec_run(exec, scripts[i], i + 1 == count))

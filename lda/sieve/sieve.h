@@ -388,6 +388,13 @@ struct sieve_exec_params {
 	const struct sieve_envelope *envelope;
 	const struct sieve_env_ops *env; /* may be NULL */
 	void *env_ctx;
+	/*
+	 * More than one script will run (sieve_before/sieve_after). keep then
+	 * only means "continue with the next script" until the end, as in
+	 * Pigeonhole: it does not conflict with reject and moves to where it
+	 * was last executed.
+	 */
+	bool sequence;
 	/* When set, each script's result is printed as sieve-test does. */
 	struct buf *trace;
 	bool print_script_names; /* "## Executing script: NAME" headers */
