@@ -619,6 +619,17 @@ bool sieve_exec_run(struct sieve_exec *ex, const struct sieve_script *script, bo
 	return !last;
 }
 
+void sieve_exec_abort(struct sieve_exec *ex, const char *error)
+{
+	if (ex->broken || ex->ended)
+		return;
+	sieve_result_script_start(ex->result);
+	if (error != NULL)
+		sieve_result_set_error(ex->result, error);
+	sieve_result_script_failed(ex->result);
+	ex->broken = true;
+}
+
 struct sieve_result *sieve_exec_result(struct sieve_exec *ex)
 {
 	sieve_result_finish(ex->result, sieve_result_flags(ex->result), ex->broken);

@@ -411,6 +411,13 @@ struct sieve_exec *sieve_exec_create(const struct sieve_exec_params *params);
  * true when the sequence continues (keep still in effect).
  */
 bool sieve_exec_run(struct sieve_exec *exec, const struct sieve_script *script, bool last);
+/*
+ * Records that the next script of the sequence could not be used (it failed
+ * to compile: Pigeonhole's "aborted script execution sequence"): the
+ * sequence ends here with an implicit keep, after the actions of the
+ * scripts that already ran. error is added to sieve_result_errors().
+ */
+void sieve_exec_abort(struct sieve_exec *exec, const char *error);
 /* Ends the sequence; the result stays owned by exec. */
 struct sieve_result *sieve_exec_result(struct sieve_exec *exec);
 /* Frees exec with its result and included scripts; *exec becomes NULL. */

@@ -437,6 +437,47 @@ static void test_sequence(void **state)
 	run_free(&r);
 }
 
+static void test_sequence_abort(void **state)
+{
+	struct sieve_settings *set = sieve_settings_create();
+	struct sieve_error_list errs;
+	struct sieve_exec_params p;
+	struct sieve_envelope env = {"a@example.com", "b@example.org", NULL, NULL};
+	struct sieve_message *msg = sieve_message_create(basic_msg, strlen(basic_msg));
+	const char *text = "require [\"fileinto\", \"copy\"];\nfileinto :copy \"Global\";\n";
+	struct sieve_script *s;
+	struct sieve_exec *ex;
+	struct sieve_result *res;
+
+	(void)state;
+	/* A global script ran, then the user's did not compile: its actions
+	   stay and the message is also kept (Pigeonhole's sequence abort). */
+	sieve_error_list_init(&errs);
+	s = sieve_compile(set, "global", text, strlen(text), &errs);
+	assert_non_null(s);
+	memset(&p, 0, sizeof(p));
+	p.set = set;
+	p.msg = &sieve_message_ops;
+	p.msg_ctx = msg;
+	p.envelope = &env;
+	p.sequence = true;
+	ex = sieve_exec_create(&p);
+	assert_true(sieve_exec_run(ex, s, false));
+	sieve_exec_abort(ex, "user:3:1: error: unknown command 'frob'");
+	assert_false(sieve_exec_run(ex, s, true));
+	res = sieve_exec_result(ex);
+	assert_int_equal(sieve_result_status(res), SIEVE_STATUS_FAILED);
+	assert_int_equal(sieve_result_count(res), 2);
+	assert_string_equal(sieve_result_action(res, 0)->mailbox, "Global");
+	assert_true(sieve_result_action(res, 1)->keep);
+	assert_non_null(strstr(sieve_result_errors(res), "unknown command 'frob'"));
+	sieve_exec_free(&ex);
+	sieve_script_free(&s);
+	sieve_message_free(&msg);
+	sieve_error_list_free(&errs);
+	sieve_settings_free(&set);
+}
+
 static void test_include(void **state)
 {
 	struct run r;
@@ -645,6 +686,7 @@ int main(void)
 		cmocka_unit_test(test_envelope_null_sender),
 		cmocka_unit_test(test_vacation_decisions),
 		cmocka_unit_test(test_sequence),
+		cmocka_unit_test(test_sequence_abort),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_check_includes),
 		cmocka_unit_test(test_duplicate_test),
