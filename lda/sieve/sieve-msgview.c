@@ -38,11 +38,6 @@ int sieve_msgview_load(struct sieve_msgview *mv)
 	return 0;
 }
 
-struct sieve_hfield *sieve_msgview_field(struct sieve_msgview *mv, unsigned int i)
-{
-	return i < mv->count ? &mv->fields[i] : NULL;
-}
-
 static struct sieve_hcache *cache_lookup(struct sieve_msgview *mv, const char *name)
 {
 	struct sieve_hcache *c;

@@ -308,7 +308,6 @@ struct sieve_validator {
 	struct sieve_error_list *errs;
 	bool failed;
 	bool require_done; /* a non-require command was seen */
-	bool reported_unknown[64];
 	unsigned int unknown_reported_count;
 	const char *unknown_names[64];
 };
@@ -419,7 +418,6 @@ int sieve_msgview_get(struct sieve_msgview *mv, const char *name, bool decode,
 		      struct sieve_str **vals_r);
 int sieve_msgview_add(struct sieve_msgview *mv, const char *name, const char *value,
 		      size_t value_len, bool last);
-struct sieve_hfield *sieve_msgview_field(struct sieve_msgview *mv, unsigned int i);
 void sieve_msgview_delete(struct sieve_msgview *mv, unsigned int i);
 /* Positions (in the current view) of the fields named name. */
 int sieve_msgview_positions(struct sieve_msgview *mv, const char *name, const unsigned int **idx_r);
@@ -429,8 +427,6 @@ int sieve_msgview_body_parts(struct sieve_msgview *mv, const struct sieve_body_p
 /* The addresses of a header value from sieve_msgview_get(), parsed once. */
 int sieve_msgview_addresses(struct sieve_msgview *mv, const struct sieve_str *value,
 			    const struct sieve_address **addrs_r, size_t *count_r, bool *invalid_r);
-
-struct sieve_include_state;
 
 /* Per-run interpreter state. */
 struct sieve_interp {
@@ -540,7 +536,6 @@ void sieve_result_print_script(struct sieve_result *result, struct buf *out, boo
 void sieve_result_finish(struct sieve_result *result, const struct sieve_flags *flags, bool failed);
 /* The imap4flags internal variable lives in the result so it spans scripts. */
 struct sieve_flags *sieve_result_flags(struct sieve_result *result);
-bool sieve_result_flags_used(struct sieve_result *result);
 void sieve_result_set_flags_used(struct sieve_result *result);
 
 /* Result internals for the message composers (sieve-compose.c). */
@@ -566,7 +561,6 @@ bool sieve_address_parse(struct pool *pool, const char *s, size_t len, const cha
 			 const char **domain_r, const char **error_r);
 
 /* Small helpers (sieve-util.c). */
-bool sieve_str_eq_ci(const char *a, const char *b);
 char *sieve_str_lower(struct pool *pool, const char *s, size_t len);
 /* Pigeonhole's str_sanitize: control characters become '?', cut at max. */
 char *sieve_sanitize(struct pool *pool, const char *s, size_t max);

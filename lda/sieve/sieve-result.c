@@ -112,11 +112,6 @@ struct sieve_flags *sieve_result_flags(struct sieve_result *r)
 	return &r->flags;
 }
 
-bool sieve_result_flags_used(struct sieve_result *r)
-{
-	return r->flags_used;
-}
-
 void sieve_result_set_flags_used(struct sieve_result *r)
 {
 	r->flags_used = true;

@@ -9,11 +9,6 @@
 
 #include "sieve-private.h"
 
-bool sieve_str_eq_ci(const char *a, const char *b)
-{
-	return strcasecmp(a, b) == 0;
-}
-
 char *sieve_pstrndup(struct pool *pool, const char *s, size_t len)
 {
 	return p_strndup(pool, s, len);

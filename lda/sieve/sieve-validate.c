@@ -917,7 +917,6 @@ static bool validate_args(struct sieve_validator *v, struct sieve_ast_node *node
 {
 	unsigned int i = 0, k;
 	bool mt_seen = false, cmp_seen = false, ap_seen = false;
-	const struct sieve_ast_arg *last_tag = NULL;
 
 	memset(args, 0, sizeof(*args));
 	args->match.cmp = SIEVE_CMP_CASEMAP;
@@ -963,7 +962,6 @@ static bool validate_args(struct sieve_validator *v, struct sieve_ast_node *node
 				}
 				args->tag_arg[k] = &node->args[++i];
 			}
-			last_tag = tag;
 			continue;
 		}
 		ret = common_tag(v, node, def, args, &i, &mt_seen, &cmp_seen, &ap_seen);
@@ -975,9 +973,7 @@ static bool validate_args(struct sieve_validator *v, struct sieve_ast_node *node
 				      def->name, kind_name(def));
 			return false;
 		}
-		last_tag = tag;
 	}
-	(void)last_tag;
 	if (args->last && args->index == 0) {
 		sieve_v_error(v, node->line, node->col,
 			      "the :last tag for the %s %s requires :index tag to be specified "
