@@ -325,14 +325,29 @@ struct tool_env {
 	struct tool_opts *o;
 };
 
+/* Applies "name=value" settings from the configuration file. */
+static bool apply_conf(struct tool_opts *o, const char *const *conf)
+{
+	for (; conf != NULL && *conf != NULL; conf++) {
+		if (!tool_option(o, *conf))
+			return false;
+	}
+	return true;
+}
+
 int sieve_tool_check(int argc, char **argv)
+{
+	return sieve_tool_check_conf(argc, argv, NULL);
+}
+
+int sieve_tool_check_conf(int argc, char **argv, const char *const *conf)
 {
 	struct tool_opts o;
 	int first, i, ret = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.set = sieve_settings_create();
-	if (parse_common(&o, argc, argv, false, &first) < 0) {
+	if (!apply_conf(&o, conf) || parse_common(&o, argc, argv, false, &first) < 0) {
 		sieve_settings_free(&o.set);
 		return EX_USAGE_CODE;
 	}
@@ -407,6 +422,11 @@ static const struct sieve_env_ops tool_env_ops = {
 
 int sieve_tool_test(int argc, char **argv)
 {
+	return sieve_tool_test_conf(argc, argv, NULL);
+}
+
+int sieve_tool_test_conf(int argc, char **argv, const char *const *conf)
+{
 	struct tool_opts o;
 	struct sieve_script *scripts[SIEVE_MAX_SEQUENCE + 1];
 	struct sieve_message *msg = NULL;
@@ -423,7 +443,7 @@ int sieve_tool_test(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	memset(scripts, 0, sizeof(scripts));
 	o.set = sieve_settings_create();
-	if (parse_common(&o, argc, argv, true, &first) < 0) {
+	if (!apply_conf(&o, conf) || parse_common(&o, argc, argv, true, &first) < 0) {
 		sieve_settings_free(&o.set);
 		return EX_USAGE_CODE;
 	}

@@ -31,6 +31,13 @@ int sieve_tool_check(int argc, char **argv);
 int sieve_tool_test(int argc, char **argv);
 
 /*
+ * The same, with settings from roost.conf's plugin { } block applied first
+ * ("sieve_extensions=+editheader", NULL-terminated; -o options still win).
+ */
+int sieve_tool_check_conf(int argc, char **argv, const char *const *conf);
+int sieve_tool_test_conf(int argc, char **argv, const char *const *conf);
+
+/*
  * Loads script NAME (".sieve" appended) from directory dir into data,
  * refusing names with '/' and files over data's maximum. Returns 1 found,
  * 0 not found, -1 with *error_r. Shared with roost-lda's include support.
