@@ -655,11 +655,83 @@ void sieve_exec_free(struct sieve_exec **_ex)
  * Compilation
  */
 
+/* Line number of an error line "NAME:LINE:COL: ..." (0 when absent). */
+static unsigned long error_line(const char *s, size_t len, unsigned long *col_r)
+{
+	const char *p = memchr(s, ':', len);
+	unsigned long line = 0, col = 0;
+
+	*col_r = 0;
+	if (p == NULL)
+		return 0;
+	for (p++; p < s + len && *p >= '0' && *p <= '9'; p++)
+		line = line * 10 + (unsigned long)(*p - '0');
+	if (p < s + len && *p == ':') {
+		for (p++; p < s + len && *p >= '0' && *p <= '9'; p++)
+			col = col * 10 + (unsigned long)(*p - '0');
+	}
+	*col_r = col;
+	return line;
+}
+
+struct err_line {
+	const char *s;
+	size_t len;
+	unsigned long line, col;
+	unsigned int idx;
+};
+
+static int err_line_cmp(const void *a, const void *b)
+{
+	const struct err_line *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Orders the messages added since start by line and column. */
+static void sort_errors(struct buf *text, size_t start)
+{
+	const char *base = (const char *)buf_data(text) + start;
+	size_t len = buf_len(text) - start, off = 0;
+	struct err_line *lines;
+	unsigned int n = 0, i;
+	struct buf sorted;
+
+	if (len == 0)
+		return;
+	lines = i_calloc(len, sizeof(*lines));
+	while (off < len) {
+		const char *nl = memchr(base + off, '\n', len - off);
+		size_t l = nl != NULL ? (size_t)(nl - (base + off)) + 1 : len - off;
+
+		lines[n].s = base + off;
+		lines[n].len = l;
+		lines[n].line = error_line(base + off, l, &lines[n].col);
+		lines[n].idx = n;
+		n++;
+		off += l;
+	}
+	qsort(lines, n, sizeof(*lines), err_line_cmp);
+	buf_init(&sorted, len + 1);
+	for (i = 0; i < n; i++)
+		(void)buf_append(&sorted, lines[i].s, lines[i].len);
+	buf_truncate(text, start);
+	(void)buf_append(text, buf_data(&sorted), buf_len(&sorted));
+	buf_free(&sorted);
+	free(lines);
+}
+
 struct sieve_script *sieve_compile(const struct sieve_settings *set, const char *name,
 				   const void *data, size_t size, struct sieve_error_list *errs)
 {
 	struct sieve_script *script;
 	struct pool *pool;
+	size_t start;
+	bool parsed, valid;
 
 	if (size > set->max_script_size) {
 		if (errs != NULL) {
@@ -680,8 +752,18 @@ struct sieve_script *sieve_compile(const struct sieve_settings *set, const char 
 	script->set = set;
 	script->name = p_strdup(pool, name);
 	script->path = script->name;
-	if (script->name == NULL || !sieve_parse(script, data, size, errs) ||
-	    !sieve_validate(script, errs)) {
+	if (script->name == NULL) {
+		sieve_script_free(&script);
+		return NULL;
+	}
+	start = errs != NULL ? buf_len(&errs->text) : 0;
+	/* What could be parsed is validated too, so that one run reports
+	   every error; the script is refused either way. */
+	parsed = sieve_parse(script, data, size, errs);
+	valid = sieve_validate(script, errs);
+	if (errs != NULL)
+		sort_errors(&errs->text, start);
+	if (!parsed || !valid) {
 		sieve_script_free(&script);
 		return NULL;
 	}

@@ -313,11 +313,6 @@ static bool lex_number(struct sieve_lexer *lx, struct sieve_token *tok)
 		v <<= shift;
 		lex_advance(lx);
 	}
-	if (is_alpha(lex_peek(lx, 0))) {
-		lex_error(lx, lx->line, lx->col, "invalid character '%c' after number",
-			  lex_peek(lx, 0));
-		return false;
-	}
 	if (overflow) {
 		lex_error(lx, tok->line, tok->col, "number exceeds integer limits (max %llu)",
 			  (unsigned long long)UINT64_MAX);

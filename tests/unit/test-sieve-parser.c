@@ -143,6 +143,21 @@ static void test_syntax_error_resync(void **state)
 	compiled_free(&c);
 }
 
+static void test_errors_sorted_after_syntax_error(void **state)
+{
+	struct compiled c;
+	const char *text;
+
+	(void)state;
+	/* A syntax error does not hide the other errors; they come by line. */
+	assert_null(compile(&c, "frob;\nkeep ];\nfileinto \"x\";\n"));
+	text = buf_cstr(&c.errs.text);
+	assert_int_equal(c.errs.errors, 3);
+	assert_true(strstr(text, "s:1:1:") < strstr(text, "s:2:6:"));
+	assert_true(strstr(text, "s:2:6:") < strstr(text, "s:3:1:"));
+	compiled_free(&c);
+}
+
 static void test_require_rules(void **state)
 {
 	struct compiled c;
@@ -353,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_rfc5228_example),
 		cmocka_unit_test(test_all_errors_reported),
 		cmocka_unit_test(test_syntax_error_resync),
+		cmocka_unit_test(test_errors_sorted_after_syntax_error),
 		cmocka_unit_test(test_require_rules),
 		cmocka_unit_test(test_extension_settings),
 		cmocka_unit_test(test_limits),
