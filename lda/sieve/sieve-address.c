@@ -1,182 +1,87 @@
 /*
  * Checks the mail addresses that scripts write (redirect targets, vacation
- * :from and :addresses): one RFC 5322 mailbox, bare or in angle brackets
- * with an optional display name. Runs in roost-lda and roostadm; the input
- * is script text and is only read within its length.
+ * :from and :addresses): exactly one RFC 5322 mailbox, bare or with a
+ * display name, read by roost's address parser. Runs in roost-lda and
+ * roostadm; the input is script text.
  */
 #include <string.h>
 
+#include "../../storage/message-address.h"
 #include "sieve-private.h"
 
-static bool atext(unsigned char c)
+/* RFC 5322 dot-atom: atext runs separated by single dots. */
+static bool is_dot_atom(const char *s)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL || c >= 0x80;
-}
+	bool prev_dot = true;
 
-static size_t skip_cfws(const char *s, size_t len, size_t i)
-{
-	while (i < len) {
-		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n') {
-			i++;
-		} else if (s[i] == '(') {
-			unsigned int depth = 0;
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
 
-			while (i < len) {
-				if (s[i] == '\\' && i + 1 < len)
-					i++;
-				else if (s[i] == '(')
-					depth++;
-				else if (s[i] == ')' && --depth == 0) {
-					i++;
-					break;
-				}
-				i++;
-			}
-		} else {
-			break;
-		}
-	}
-	return i;
-}
-
-/* Parses dot-atom or quoted-string at i; returns the end or 0 on error. */
-static size_t parse_local(const char *s, size_t len, size_t i, struct buf *out,
-			  const char **error_r)
-{
-	if (i < len && s[i] == '"') {
-		i++;
-		(void)buf_append_c(out, '"');
-		while (i < len && s[i] != '"') {
-			if (s[i] == '\\' && i + 1 < len) {
-				(void)buf_append_c(out, '\\');
-				i++;
-			}
-			(void)buf_append_c(out, (uint8_t)s[i]);
-			i++;
-		}
-		if (i >= len) {
-			*error_r = "missing '\"' at end of quoted local part";
-			return 0;
-		}
-		(void)buf_append_c(out, '"');
-		return i + 1;
-	}
-	for (;;) {
-		size_t start = i;
-
-		while (i < len && atext((unsigned char)s[i]))
-			i++;
-		if (i == start) {
-			*error_r = "invalid local part";
-			return 0;
-		}
-		(void)buf_append(out, s + start, i - start);
-		if (i < len && s[i] == '.') {
-			(void)buf_append_c(out, '.');
-			i++;
+		if (c == '.') {
+			if (prev_dot)
+				return false;
+			prev_dot = true;
 			continue;
 		}
-		return i;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL || c >= 0x80))
+			return false;
+		prev_dot = false;
 	}
+	return !prev_dot;
 }
 
-static size_t parse_domain(const char *s, size_t len, size_t i, struct buf *out,
-			   const char **error_r)
+/* The local part as it must be written: quoted when it is no dot-atom. */
+static const char *local_part_text(struct pool *pool, const char *local)
 {
-	if (i < len && s[i] == '[') {
-		size_t start = i;
+	struct buf b;
+	char *out;
 
-		while (i < len && s[i] != ']')
-			i++;
-		if (i >= len) {
-			*error_r = "missing ']' at end of domain literal";
-			return 0;
-		}
-		(void)buf_append(out, s + start, i + 1 - start);
-		return i + 1;
+	if (is_dot_atom(local))
+		return local;
+	buf_init(&b, strlen(local) * 2 + 3);
+	(void)buf_append_c(&b, '"');
+	for (; *local != '\0'; local++) {
+		if (*local == '"' || *local == '\\')
+			(void)buf_append_c(&b, '\\');
+		(void)buf_append_c(&b, (uint8_t)*local);
 	}
-	for (;;) {
-		size_t start = i;
-
-		while (i < len && (atext((unsigned char)s[i]) && s[i] != '/'))
-			i++;
-		if (i == start) {
-			*error_r = "invalid or missing domain";
-			return 0;
-		}
-		(void)buf_append(out, s + start, i - start);
-		if (i < len && s[i] == '.') {
-			(void)buf_append_c(out, '.');
-			i++;
-			continue;
-		}
-		return i;
-	}
-}
-
-static bool parse_addr_spec(struct pool *pool, const char *s, size_t len, size_t *ip,
-			    const char **local_r, const char **domain_r, const char **error_r)
-{
-	struct buf lp, dom;
-	size_t i = *ip;
-	bool ok = false;
-
-	buf_init(&lp, len + 4);
-	buf_init(&dom, len + 4);
-	i = skip_cfws(s, len, i);
-	i = parse_local(s, len, i, &lp, error_r);
-	if (i == 0)
-		goto out;
-	i = skip_cfws(s, len, i);
-	if (i >= len || s[i] != '@') {
-		*error_r = p_strdup_printf(
-			pool, "invalid or lonely local part '%s' (expecting '@')", buf_cstr(&lp));
-		goto out;
-	}
-	i = skip_cfws(s, len, i + 1);
-	i = parse_domain(s, len, i, &dom, error_r);
-	if (i == 0)
-		goto out;
-	*local_r = p_strndup(pool, buf_data(&lp), buf_len(&lp));
-	*domain_r = p_strndup(pool, buf_data(&dom), buf_len(&dom));
-	*ip = skip_cfws(s, len, i);
-	ok = *local_r != NULL && *domain_r != NULL;
-out:
-	buf_free(&lp);
-	buf_free(&dom);
-	return ok;
+	(void)buf_append_c(&b, '"');
+	out = p_strndup(pool, buf_data(&b), buf_len(&b));
+	buf_free(&b);
+	return out;
 }
 
 bool sieve_address_parse(struct pool *pool, const char *s, size_t len, const char **local_r,
 			 const char **domain_r, const char **error_r)
 {
-	const char *lt = memchr(s, '<', len);
-	size_t i = 0;
+	const struct message_address *list, *a, *found = NULL;
+	unsigned int count = 0;
+	const char *error = NULL;
 
-	*error_r = "invalid address";
 	if (len == 0 || memchr(s, '\0', len) != NULL) {
 		*error_r = "empty address";
 		return false;
 	}
-	if (lt != NULL) {
-		/* name-addr: the display name is not checked strictly. */
-		i = (size_t)(lt - s) + 1;
-		if (!parse_addr_spec(pool, s, len, &i, local_r, domain_r, error_r))
-			return false;
-		if (i >= len || s[i] != '>') {
-			*error_r = "missing '>' at end of address";
-			return false;
-		}
-		i = skip_cfws(s, len, i + 1);
-	} else {
-		if (!parse_addr_spec(pool, s, len, &i, local_r, domain_r, error_r))
-			return false;
-	}
-	if (i != len) {
-		*error_r = p_strdup_printf(pool, "invalid characters after address: '%s'",
-					   sieve_sanitize(pool, s + i, 40));
+	list = message_address_parse(pool, (const uint8_t *)s, len, 16, &count, &error);
+	if (list == NULL) {
+		*error_r = error != NULL ? error : "empty address";
 		return false;
 	}
-	return true;
+	for (a = list; a != NULL; a = a->next) {
+		if (a->type != MESSAGE_ADDRESS_MAILBOX || found != NULL) {
+			*error_r = "not a single mail address";
+			return false;
+		}
+		found = a;
+	}
+	if (found == NULL || found->invalid || found->mailbox == NULL || found->domain == NULL ||
+	    found->mailbox[0] == '\0' || found->domain[0] == '\0' || found->route != NULL) {
+		*error_r = p_strdup_printf(pool, "invalid mail address '%s'",
+					   sieve_sanitize(pool, s, 80));
+		return false;
+	}
+	*local_r = local_part_text(pool, found->mailbox);
+	*domain_r = found->domain;
+	return *local_r != NULL;
 }
