@@ -358,7 +358,9 @@ static struct sieve_ast_node *parse_command(struct parser *ps, unsigned int dept
 static bool parse_commands(struct parser *ps, struct sieve_ast_node ***cmds_r,
 			   unsigned int *count_r, unsigned int depth)
 {
-	unsigned int alloc = 0;
+	/* Called again on the same list after a stray '}': the array holds at
+	   least *count_r entries, which a regrowth must keep. */
+	unsigned int alloc = *count_r;
 
 	for (;;) {
 		struct sieve_ast_node *cmd;

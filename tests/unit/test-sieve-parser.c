@@ -158,6 +158,20 @@ static void test_errors_sorted_after_syntax_error(void **state)
 	compiled_free(&c);
 }
 
+static void test_stray_brace(void **state)
+{
+	struct compiled c;
+
+	(void)state;
+	/* Regression (fuzzing): parsing resumed after a stray '}' must keep
+	   the commands already read. */
+	assert_null(compile(&c, "keep; }\nkeep;\nif true { stop; }\n}\ndiscard;\n"));
+	assert_int_equal(c.errs.errors, 2);
+	assert_non_null(strstr(buf_cstr(&c.errs.text), "s:1:7: error: unexpected '}'"));
+	assert_non_null(strstr(buf_cstr(&c.errs.text), "s:4:1: error: unexpected '}'"));
+	compiled_free(&c);
+}
+
 static void test_require_rules(void **state)
 {
 	struct compiled c;
@@ -369,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_all_errors_reported),
 		cmocka_unit_test(test_syntax_error_resync),
 		cmocka_unit_test(test_errors_sorted_after_syntax_error),
+		cmocka_unit_test(test_stray_brace),
 		cmocka_unit_test(test_require_rules),
 		cmocka_unit_test(test_extension_settings),
 		cmocka_unit_test(test_limits),
