@@ -279,6 +279,48 @@ static const char *vacation_dupid(struct pool *pool, const struct sieve_action *
 	return id;
 }
 
+/* sieve_vacation_default_subject_template: "%$" stands for the subject. */
+static const char *subject_template(struct pool *pool, const char *tpl, const char *subject)
+{
+	struct buf b;
+	const char *out;
+
+	buf_init(&b, strlen(tpl) + strlen(subject) * 4 + 1);
+	for (; *tpl != '\0'; tpl++) {
+		if (tpl[0] == '%' && tpl[1] == '$') {
+			(void)buf_append_str(&b, subject);
+			tpl++;
+		} else if (strncmp(tpl, "%{subject}", 10) == 0) {
+			(void)buf_append_str(&b, subject);
+			tpl += 9;
+		} else {
+			(void)buf_append_c(&b, (uint8_t)*tpl);
+		}
+	}
+	out = p_strndup(pool, buf_data(&b), buf_len(&b));
+	buf_free(&b);
+	return out != NULL ? out : subject;
+}
+
+/* Cuts s after max UTF-8 characters (0 = no limit). */
+static const char *cut_codepoints(struct pool *pool, const char *s, unsigned int max)
+{
+	size_t i = 0;
+	unsigned int n = 0;
+
+	if (max == 0)
+		return s;
+	while (s[i] != '\0') {
+		if (((unsigned char)s[i] & 0xc0) != 0x80) {
+			if (n == max)
+				return p_strndup(pool, s, i);
+			n++;
+		}
+		i++;
+	}
+	return s;
+}
+
 void sieve_vacation_decide(struct sieve_vacation_ctx *vc, struct sieve_action *a)
 {
 	const char *sender = vc->env != NULL ? vc->env->mail_from : NULL;
@@ -427,15 +469,22 @@ void sieve_vacation_decide(struct sieve_vacation_ctx *vc, struct sieve_action *a
 	a->vacation.reply_from = a->vacation.from != NULL
 					 ? a->vacation.from
 					 : p_strdup_printf(vc->pool, "<%s>", reply_from);
+	n = sieve_msgview_get(vc->msg, "subject", true, &vals);
 	if (a->vacation.subject != NULL && a->vacation.subject[0] != '\0') {
 		a->vacation.reply_subject = a->vacation.subject;
+	} else if (n > 0 && vc->set->vacation_default_subject_template != NULL) {
+		a->vacation.reply_subject = subject_template(
+			vc->pool, vc->set->vacation_default_subject_template, vals[0].s);
 	} else if (vc->set->vacation_default_subject != NULL) {
 		a->vacation.reply_subject = vc->set->vacation_default_subject;
-	} else if ((n = sieve_msgview_get(vc->msg, "subject", true, &vals)) > 0) {
+	} else if (n > 0) {
 		a->vacation.reply_subject = p_strdup_printf(vc->pool, "Auto: %s", vals[0].s);
 	} else {
 		a->vacation.reply_subject = "Automated reply";
 	}
+	/* Long subjects are cut (sieve_vacation_max_subject_codepoints). */
+	a->vacation.reply_subject = cut_codepoints(vc->pool, a->vacation.reply_subject,
+						   vc->set->vacation_max_subject_codepoints);
 	if ((n = sieve_msgview_get(vc->msg, "message-id", false, &vals)) > 0) {
 		a->vacation.in_reply_to = vals[0].s;
 		if (sieve_msgview_get(vc->msg, "references", false, &vals) > 0) {
