@@ -4,6 +4,15 @@
  * Runs inside roost-lda after its sandbox is up and in roostadm; it trusts
  * neither the scripts (written by users) nor the messages (from the internet)
  * and reaches the outside world only through the callbacks declared here.
+ *
+ * A delivery goes: sieve_settings_create() and sieve_settings_set() for each
+ * plugin setting; sieve_script_files_resolve() (sieve-files.h) for the
+ * scripts; sieve_compile_file() for each; sieve_exec_create() with the
+ * message (sieve-message.h) and envelope; sieve_exec_run() per script
+ * (sieve_exec_abort() for one that did not compile); sieve_exec_result();
+ * sieve_result_decide(); perform the actions (sieve-compose.h builds the
+ * outgoing mail, sieve_result_apply_edits() the stored copy);
+ * sieve_result_commit(); sieve_exec_free().
  */
 #ifndef ROOST_SIEVE_H
 #define ROOST_SIEVE_H
