@@ -188,6 +188,142 @@ static bool glob_match(const struct sieve_glob *g, const char *v, const char *or
 	return true;
 }
 
+/* Most expanded nodes a script's regex may have (see below). */
+#define SIEVE_REGEX_MAX_NODES 20000
+
+struct re_frame {
+	uint64_t sum, last;
+};
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
+static uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+	return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
+/*
+ * glibc's regcomp() copies a repeated expression once per repetition
+ * ("x{1,32767}" takes gigabytes, so does "a+++++++++++++++++++"), and a
+ * script is untrusted. This estimates the size of the expanded expression
+ * (a group counts its contents, "+" doubles, "{n,m}" multiplies by m) and
+ * refuses what would not fit in a small bound.
+ */
+bool sieve_regex_too_complex(const char *re)
+{
+	struct re_frame stack[64];
+	unsigned int depth = 0;
+	struct re_frame *f = &stack[0];
+	const char *p = re;
+
+	memset(stack, 0, sizeof(stack));
+	while (*p != '\0') {
+		uint64_t k;
+
+		switch (*p) {
+		case '\\':
+			if (p[1] != '\0')
+				p++;
+			f->sum = sat_add(f->sum, 1);
+			f->last = 1;
+			break;
+		case '[':
+			/* A bracket expression is one node. */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p != '\0' && *p != ']') {
+				if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+					char end = p[1];
+
+					p += 2;
+					while (*p != '\0' && !(*p == end && p[1] == ']'))
+						p++;
+					if (*p != '\0')
+						p++;
+				}
+				if (*p != '\0')
+					p++;
+			}
+			if (*p == '\0')
+				return false;
+			f->sum = sat_add(f->sum, 1);
+			f->last = 1;
+			break;
+		case '(':
+			if (depth + 1 >= N_ELEMENTS(stack))
+				return true;
+			f = &stack[++depth];
+			f->sum = 0;
+			f->last = 0;
+			break;
+		case ')':
+			if (depth > 0) {
+				uint64_t g = f->sum;
+
+				f = &stack[--depth];
+				f->sum = sat_add(f->sum, g);
+				f->last = g;
+			} else {
+				f->sum = sat_add(f->sum, 1);
+				f->last = 1;
+			}
+			break;
+		case '|':
+			f->last = 0;
+			break;
+		case '*':
+		case '?':
+			break;
+		case '+':
+			f->sum = sat_add(f->sum, f->last);
+			f->last = sat_mul(f->last, 2);
+			break;
+		case '{': {
+			uint64_t n = 0, m = 0;
+			bool comma = false, have_m = false;
+
+			for (p++; *p >= '0' && *p <= '9'; p++)
+				n = sat_add(sat_mul(n, 10), (uint64_t)(*p - '0'));
+			if (*p == ',') {
+				comma = true;
+				for (p++; *p >= '0' && *p <= '9'; p++) {
+					m = sat_add(sat_mul(m, 10), (uint64_t)(*p - '0'));
+					have_m = true;
+				}
+			}
+			if (*p != '}')
+				return false; /* regcomp() will reject it */
+			k = have_m ? m : comma ? sat_add(n, 1) : n;
+			if (k == 0)
+				k = 1;
+			f->sum = sat_add(f->sum, sat_mul(f->last, k - 1));
+			f->last = sat_mul(f->last, k);
+			break;
+		}
+		default:
+			f->sum = sat_add(f->sum, 1);
+			f->last = 1;
+			break;
+		}
+		if (f->sum > SIEVE_REGEX_MAX_NODES || f->last > SIEVE_REGEX_MAX_NODES)
+			return true;
+		p++;
+	}
+	while (depth > 0) {
+		uint64_t g = f->sum;
+
+		f = &stack[--depth];
+		f->sum = sat_add(f->sum, g);
+	}
+	return f->sum > SIEVE_REGEX_MAX_NODES;
+}
+
 int sieve_regex_flags(enum sieve_cmp cmp)
 {
 	return REG_EXTENDED | (cmp == SIEVE_CMP_CASEMAP ? REG_ICASE : 0);
@@ -365,6 +501,11 @@ int sieve_match_one(struct pool *pool, const struct sieve_match *m, unsigned int
 
 		if (re != NULL)
 			return regex_match(re, value, mv);
+		if (sieve_regex_too_complex(key->s)) {
+			*error_r = p_strdup_printf(pool, "regular expression '%s' is too complex",
+						   sieve_sanitize(pool, key->s, 128));
+			return -1;
+		}
 		ret = regcomp(&tmp, key->s, sieve_regex_flags(m->cmp));
 		if (ret != 0) {
 			char err[256];

@@ -363,6 +363,9 @@ int sieve_match_one(struct pool *pool, const struct sieve_match *m, unsigned int
 int sieve_cmp_order(enum sieve_cmp cmp, const struct sieve_str *a, const struct sieve_str *b);
 bool sieve_rel_holds(enum sieve_rel rel, int order);
 int sieve_regex_flags(enum sieve_cmp cmp);
+/* Whether compiling re would expand it beyond a safe size (glibc copies
+   repeated expressions); such a regex is refused. */
+bool sieve_regex_too_complex(const char *re);
 
 /* Runtime (sieve-interp.c). */
 struct sieve_action_int;

@@ -548,6 +548,12 @@ bool sieve_v_match(struct sieve_validator *v, const struct sieve_ast_node *node,
 
 			if (!sieve_tstr_is_const(k))
 				continue;
+			if (sieve_regex_too_complex(k->lit.s)) {
+				sieve_v_error(v, k->line, k->col,
+					      "regular expression '%s' is too complex",
+					      sieve_sanitize(v->script->pool, k->lit.s, 128));
+				return false;
+			}
 			re = p_malloc(v->script->pool, sizeof(*re));
 			if (re == NULL)
 				return v_oom(v, node->line, node->col);

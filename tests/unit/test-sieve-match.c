@@ -155,6 +155,23 @@ static void test_regex(void **state)
 	assert_int_equal(match(SIEVE_MT_REGEX, SIEVE_CMP_CASEMAP, "x", "(", NULL), -1);
 }
 
+static void test_regex_complexity(void **state)
+{
+	(void)state;
+	/* Ordinary expressions pass. */
+	assert_false(sieve_regex_too_complex("^(.*) <(.*)@(.*)>$"));
+	assert_false(sieve_regex_too_complex("^\\[ticket-[0-9]+\\]"));
+	assert_false(sieve_regex_too_complex("[[:alnum:]]+, score=(-?[[:digit:]]+\\.[[:digit:]])"));
+	assert_false(sieve_regex_too_complex("x{1,100}"));
+	assert_false(sieve_regex_too_complex("[]{}+*]+"));
+	/* What makes glibc's regcomp() take gigabytes does not. */
+	assert_true(sieve_regex_too_complex("x{1,32767}"));
+	assert_true(sieve_regex_too_complex("(a{1,1000}){1,1000}"));
+	assert_true(sieve_regex_too_complex("h++++++++++++++++++++"));
+	assert_true(sieve_regex_too_complex("((((((((((((((((a)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+"));
+	assert_int_equal(match(SIEVE_MT_REGEX, SIEVE_CMP_OCTET, "x", "x{1,32767}", NULL), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -163,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_matches_values),
 		cmocka_unit_test(test_matches_no_backtracking),
 		cmocka_unit_test(test_regex),
+		cmocka_unit_test(test_regex_complexity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
