@@ -328,7 +328,8 @@ static iconv_t iconv_cache_get(const char *norm)
 	return cd;
 }
 
-static enum charset_result convert_iconv(iconv_t cd, const uint8_t *in, size_t len, struct buf *out)
+static enum charset_result convert_iconv_raw(iconv_t cd, const uint8_t *in, size_t len,
+					     struct buf *out)
 {
 	enum charset_result ret = CHARSET_RESULT_OK;
 	char *inp = (char *)(uintptr_t)in;
@@ -385,6 +386,30 @@ static enum charset_result convert_iconv(iconv_t cd, const uint8_t *in, size_t l
 		inp++;
 		inleft--;
 	}
+	return ret;
+}
+
+/*
+ * glibc's UCS-4 and similar decoders pass code points past U+10FFFF and
+ * surrogates straight through, producing invalid UTF-8; the output is
+ * checked and repaired so callers can rely on valid UTF-8.
+ */
+static enum charset_result convert_iconv(iconv_t cd, const uint8_t *in, size_t len, struct buf *out)
+{
+	size_t start = buf_len(out);
+	enum charset_result ret = convert_iconv_raw(cd, in, len, out);
+	struct buf fixed;
+
+	if (charset_utf8_is_valid(buf_data(out) + start, buf_len(out) - start))
+		return ret;
+	buf_init(&fixed, buf_room(out) + (buf_len(out) - start));
+	(void)charset_utf8_sanitize(buf_data(out) + start, buf_len(out) - start, &fixed);
+	buf_truncate(out, start);
+	if (!buf_append(out, buf_data(&fixed), buf_len(&fixed)))
+		ret = CHARSET_RESULT_LIMIT;
+	else if (ret == CHARSET_RESULT_OK)
+		ret = CHARSET_RESULT_INVALID_INPUT;
+	buf_free(&fixed);
 	return ret;
 }
 

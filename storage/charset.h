@@ -4,7 +4,8 @@
  * bytes and untrusted charset names: us-ascii, utf-8, iso-8859-1, iso-8859-15
  * and windows-1252 are built in; anything else goes to glibc iconv, which may
  * be unable to load its modules under the sandbox and then simply reports the
- * charset as unknown.
+ * charset as unknown. iconv descriptors are cached per process, which is
+ * single-threaded: the functions are not thread-safe.
  */
 #ifndef ROOST_CHARSET_H
 #define ROOST_CHARSET_H

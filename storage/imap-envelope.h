@@ -47,7 +47,8 @@ bool imap_envelope_parse(struct pool *pool, const uint8_t *hdr, size_t len,
  * Appends "(date subject from sender reply-to to cc bcc in-reply-to
  * message-id)" to out. A mailbox without local part or domain is written
  * with "MISSING_MAILBOX" / "MISSING_DOMAIN", because a NIL host means a
- * group marker. Returns false when out's maximum was reached.
+ * group marker. flags are enum imap_quote_flags. Returns false when out's
+ * maximum was reached.
  */
 bool imap_envelope_write(struct buf *out, const struct imap_envelope *env, unsigned int flags);
 

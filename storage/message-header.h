@@ -135,8 +135,9 @@ int message_header_get_all(struct pool *pool, const uint8_t *data, size_t len, c
 			   struct message_header_value **values_r, const char **error_r);
 
 /*
- * The first value of field name, unfolded and NUL-terminated in pool memory;
- * NULL when there is none (or the header is unusable: a limit or the pool).
+ * The first value of field name, unfolded and NUL-terminated in pool memory
+ * (NUL bytes in it become U+FFFD); NULL when there is none, or when the
+ * header is unusable (a limit was hit before the field, or the pool ran out).
  */
 const char *message_header_get_first(struct pool *pool, const uint8_t *data, size_t len,
 				     const char *name);

@@ -31,6 +31,8 @@ const struct message_parse_limits message_parse_default_limits = {
 struct boundary {
 	const char *str;
 	size_t len;
+	/* Lowercased first byte, for a cheap first comparison. */
+	uint8_t first;
 };
 
 /* Where a part's content stopped: at a boundary line, or at the end. */
@@ -88,53 +90,6 @@ static void ctx_limit(struct parse_ctx *ctx, struct message_part *part, const ch
 	ctx_note_limit(ctx, error);
 }
 
-/* The first line at or after from (a line start) that is a boundary. */
-static void find_boundary(const struct parse_ctx *ctx, size_t from, struct bmatch *m)
-{
-	const uint8_t *data = ctx->data;
-	size_t len = ctx->len, p = from;
-
-	m->line = m->after = len;
-	m->level = -1;
-	m->close = false;
-	if (ctx->stack_count == 0)
-		return;
-	while (p < len) {
-		const uint8_t *lf;
-
-		if (len - p >= 2 && data[p] == '-' && data[p + 1] == '-') {
-			size_t best_len = 0;
-			int best = -1;
-
-			/* Boundaries are case-sensitive in RFC 2046, but mail with
-			   the wrong case exists and no sane boundary collides. */
-			for (unsigned int i = 0; i < ctx->stack_count; i++) {
-				const struct boundary *b = &ctx->stack[i];
-
-				if (len - p - 2 >= b->len && b->len >= best_len &&
-				    message_mem_caseeq(data + p + 2, b->str, b->len)) {
-					best = (int)i;
-					best_len = b->len;
-				}
-			}
-			if (best >= 0) {
-				size_t e = p + 2 + best_len;
-
-				m->line = p;
-				m->level = best;
-				m->close = len - e >= 2 && data[e] == '-' && data[e + 1] == '-';
-				lf = memchr(data + e, '\n', len - e);
-				m->after = lf == NULL ? len : (size_t)(lf - data) + 1;
-				return;
-			}
-		}
-		lf = memchr(data + p, '\n', len - p);
-		if (lf == NULL)
-			break;
-		p = (size_t)(lf - data) + 1;
-	}
-}
-
 /* The end of content before a boundary line at `line`: its line end
    belongs to the boundary (RFC 2046 5.1.1). Never goes below start. */
 static size_t content_end_before(const uint8_t *data, size_t start, size_t line)
@@ -147,6 +102,109 @@ static size_t content_end_before(const uint8_t *data, size_t start, size_t line)
 			e--;
 	}
 	return e;
+}
+
+/*
+ * Whether the line at p (a line start) is a boundary line of any active
+ * multipart; the longest matching boundary wins. The cheapest test comes
+ * first, since most lines do not even start with "--".
+ */
+static bool match_boundary_line(const struct parse_ctx *ctx, size_t p, struct bmatch *m)
+{
+	const uint8_t *data = ctx->data, *lf;
+	size_t len = ctx->len, best_len = 0, e;
+	uint8_t first;
+	int best = -1;
+
+	if (len - p <= 2 || data[p] != '-' || data[p + 1] != '-')
+		return false;
+	first = message_ascii_lower(data[p + 2]);
+	/* Boundaries are case-sensitive in RFC 2046, but mail with the wrong
+	   case exists and no sane boundary collides. */
+	for (unsigned int i = 0; i < ctx->stack_count; i++) {
+		const struct boundary *b = &ctx->stack[i];
+
+		if (b->first == first && len - p - 2 >= b->len && b->len >= best_len &&
+		    message_mem_caseeq(data + p + 2, b->str, b->len)) {
+			best = (int)i;
+			best_len = b->len;
+		}
+	}
+	if (best < 0)
+		return false;
+	e = p + 2 + best_len;
+	m->line = p;
+	m->level = best;
+	m->close = len - e >= 2 && data[e] == '-' && data[e + 1] == '-';
+	lf = memchr(data + e, '\n', len - e);
+	m->after = lf == NULL ? len : (size_t)(lf - data) + 1;
+	return true;
+}
+
+static void bmatch_none(const struct parse_ctx *ctx, struct bmatch *m)
+{
+	m->line = m->after = ctx->len;
+	m->level = -1;
+	m->close = false;
+}
+
+/* The first boundary line at or after from (a line start, or the line end
+   just before one). */
+static void find_boundary(const struct parse_ctx *ctx, size_t from, struct bmatch *m)
+{
+	const uint8_t *data = ctx->data;
+	size_t len = ctx->len, p = from;
+
+	bmatch_none(ctx, m);
+	if (ctx->stack_count == 0)
+		return;
+	while (p < len) {
+		const uint8_t *lf;
+
+		if (match_boundary_line(ctx, p, m))
+			return;
+		lf = memchr(data + p, '\n', len - p);
+		if (lf == NULL)
+			break;
+		p = (size_t)(lf - data) + 1;
+	}
+}
+
+/*
+ * Finds where the header block at start ends: after its blank line, or at
+ * a boundary line (*m is then set), whichever comes first. A boundary right
+ * after the blank line also ends the part, the blank line being the
+ * boundary's own line end. Looks no further than that, so a part costs
+ * only what its header spans.
+ */
+static size_t find_header_end(const struct parse_ctx *ctx, size_t start, struct bmatch *m)
+{
+	const uint8_t *data = ctx->data;
+	size_t len = ctx->len, p = start;
+	bool check = ctx->stack_count > 0;
+
+	bmatch_none(ctx, m);
+	while (p < len) {
+		const uint8_t *lf;
+		size_t blank = 0;
+
+		if (data[p] == '\n')
+			blank = p + 1;
+		else if (data[p] == '\r' && p + 1 < len && data[p + 1] == '\n')
+			blank = p + 2;
+		if (blank != 0) {
+			if (check && blank < len && match_boundary_line(ctx, blank, m))
+				return content_end_before(data, start, m->line);
+			return blank;
+		}
+		if (check && match_boundary_line(ctx, p, m))
+			return content_end_before(data, start, m->line);
+		lf = memchr(data + p, '\n', len - p);
+		if (lf == NULL)
+			break;
+		p = (size_t)(lf - data) + 1;
+	}
+	return len;
 }
 
 static char *pool_value(struct parse_ctx *ctx, const struct message_header_field *f)
@@ -351,8 +409,7 @@ static struct message_part *part_new(struct parse_ctx *ctx, struct message_part 
 }
 
 static void parse_part(struct parse_ctx *ctx, struct message_part *part, size_t start,
-		       unsigned int depth, const struct bmatch *hint, struct bmatch *m,
-		       struct lf_count *total);
+		       unsigned int depth, struct bmatch *m, struct lf_count *total);
 
 /* Sets the body range and its counts, and adds header+body to *total. */
 static void part_finish(struct message_part *part, size_t body_end, const struct lf_count *hdr,
@@ -376,6 +433,7 @@ static void parse_multipart(struct parse_ctx *ctx, struct message_part *part, un
 
 	ctx->stack[level].str = part->boundary;
 	ctx->stack[level].len = strlen(part->boundary);
+	ctx->stack[level].first = message_ascii_lower((uint8_t)part->boundary[0]);
 	ctx->stack_count++;
 
 	find_boundary(ctx, part->body_offset, &b);
@@ -416,7 +474,7 @@ static void parse_multipart(struct parse_ctx *ctx, struct message_part *part, un
 			last->next = child;
 		last = child;
 		part->children_count++;
-		parse_part(ctx, child, b.after, depth + 1, NULL, &b, body);
+		parse_part(ctx, child, b.after, depth + 1, &b, body);
 		if (ctx->nomem)
 			return;
 		cursor = child->body_offset + child->body_size;
@@ -425,19 +483,22 @@ static void parse_multipart(struct parse_ctx *ctx, struct message_part *part, un
 	part->body_size = end - part->body_offset;
 }
 
+/*
+ * Parses one part starting at start; *m receives the boundary line that
+ * ended it (level -1: the data ended). Only the header region is looked at
+ * before the type is known, so nested multiparts do not rescan the rest of
+ * the message at every level.
+ */
 static void parse_part(struct parse_ctx *ctx, struct message_part *part, size_t start,
-		       unsigned int depth, const struct bmatch *hint, struct bmatch *m,
-		       struct lf_count *total)
+		       unsigned int depth, struct bmatch *m, struct lf_count *total)
 {
 	struct lf_count hdr = {0, 0}, body = {0, 0};
-	size_t content_end;
+	size_t hdr_end, content_end;
+	bool ended;
 
-	if (hint != NULL)
-		*m = *hint;
-	else
-		find_boundary(ctx, start, m);
-	content_end = m->level >= 0 ? content_end_before(ctx->data, start, m->line) : ctx->len;
-	part_parse_header(ctx, part, start, content_end, &hdr);
+	hdr_end = find_header_end(ctx, start, m);
+	ended = m->level >= 0;
+	part_parse_header(ctx, part, start, hdr_end, &hdr);
 	if (ctx->nomem)
 		return;
 	part_set_type(ctx, part);
@@ -463,7 +524,7 @@ static void parse_part(struct parse_ctx *ctx, struct message_part *part, size_t 
 		if (child != NULL) {
 			part->children = child;
 			part->children_count = 1;
-			parse_part(ctx, child, part->body_offset, depth + 1, m, m, &body);
+			parse_part(ctx, child, part->body_offset, depth + 1, m, &body);
 			if (ctx->nomem)
 				return;
 			part_finish(part, child->body_offset + child->body_size, &hdr, &body,
@@ -473,6 +534,10 @@ static void parse_part(struct parse_ctx *ctx, struct message_part *part, size_t 
 		if (ctx->nomem)
 			return;
 	}
+	if (!ended)
+		find_boundary(ctx, part->body_offset, m);
+	content_end = m->level >= 0 ? content_end_before(ctx->data, part->body_offset, m->line)
+				    : ctx->len;
 	lf_add_range(&body, ctx->data, part->body_offset, content_end);
 	part_finish(part, content_end, &hdr, &body, total);
 }
@@ -501,7 +566,7 @@ enum message_parse_result message_parse(struct pool *pool, const uint8_t *data, 
 	if (root != NULL) {
 		root->msg = data;
 		ctx.parts = 1;
-		parse_part(&ctx, root, 0, 0, NULL, &m, &total);
+		parse_part(&ctx, root, 0, 0, &m, &total);
 	}
 	free(ctx.stack);
 	if (root == NULL || ctx.nomem) {

@@ -81,6 +81,24 @@ static void test_iconv(void **state)
 	assert_true(charset_preload() > 0);
 }
 
+static void test_iconv_invalid_output(void **state)
+{
+	struct buf b = BUF_INIT(4096);
+
+	(void)state;
+	/* glibc passes UCS-4 values past U+10FFFF and surrogates through as
+	   invalid UTF-8; the converter must repair them (found by fuzzing). */
+	assert_int_equal(charset_to_utf8("ucs-4", IN("\x67\x6c\x65\x64\x00\x00\x00\x41"), &b),
+			 CHARSET_RESULT_INVALID_INPUT);
+	assert_true(charset_utf8_is_valid(buf_data(&b), buf_len(&b)));
+	assert_true(buf_len(&b) > 0 && buf_data(&b)[buf_len(&b) - 1] == 'A');
+	buf_reset(&b);
+	assert_int_equal(charset_to_utf8("ucs-4", IN("\x00\x00\xd8\x00"), &b),
+			 CHARSET_RESULT_INVALID_INPUT);
+	assert_true(charset_utf8_is_valid(buf_data(&b), buf_len(&b)));
+	buf_free(&b);
+}
+
 static void test_unknown(void **state)
 {
 	(void)state;
@@ -127,8 +145,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_builtin), cmocka_unit_test(test_utf8_invalid),
-		cmocka_unit_test(test_iconv),	cmocka_unit_test(test_unknown),
-		cmocka_unit_test(test_limit),
+		cmocka_unit_test(test_iconv),	cmocka_unit_test(test_iconv_invalid_output),
+		cmocka_unit_test(test_unknown), cmocka_unit_test(test_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
+#include "buf.h"
 #include "pool.h"
 #include "../../storage/message-part.h"
 
@@ -446,6 +448,81 @@ static void test_limits(void **state)
 	pool_destroy(&tiny);
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Parses b and returns the seconds it took; the tree must be sane. */
+static double timed_parse(const struct buf *b, struct message_part **root_r)
+{
+	const char *error;
+	double start = now();
+
+	assert_int_equal(message_parse(pool, buf_data(b), buf_len(b), NULL, root_r, &error),
+			 MESSAGE_PARSE_OK);
+	start = now() - start;
+	check_tree(*root_r, buf_len(b));
+	return start;
+}
+
+static void test_large(void **state)
+{
+	struct buf b = BUF_INIT(64 << 20);
+	struct message_part *root;
+	double secs;
+
+	(void)state;
+	/* A 20 MB attachment. Each parse takes milliseconds; the bound is loose
+	   so loaded machines and sanitizer builds pass, while quadratic
+	   behaviour would take minutes. */
+	assert_true(buf_append_str(&b, "Content-Type: multipart/mixed; boundary=\"XYZ\"\n\n"
+				       "--XYZ\n\nhello\n--XYZ\n"
+				       "Content-Transfer-Encoding: base64\n\n"));
+	while (buf_len(&b) < (20 << 20))
+		assert_true(buf_append_str(
+			&b,
+			"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5\n"));
+	assert_true(buf_append_str(&b, "--XYZ--\n"));
+	secs = timed_parse(&b, &root);
+	assert_true(secs < 10.0);
+	assert_int_equal(root->children_count, 2);
+	assert_int_equal(root->children->next->body_lines, root->children->next->body_size / 69);
+
+	/* 10,000 parts. */
+	buf_reset(&b);
+	pool_clear(pool);
+	assert_true(buf_append_str(&b, "Content-Type: multipart/mixed; boundary=\"XYZ\"\n\n"));
+	for (int i = 0; i < 10000; i++)
+		assert_true(buf_printf(
+			&b, "--XYZ\nContent-Type: text/plain; name=\"p%d\"\n\npart %d\n", i, i));
+	assert_true(buf_append_str(&b, "--XYZ--\n"));
+	secs = timed_parse(&b, &root);
+	assert_true(secs < 10.0);
+	assert_int_equal(root->children_count, 10000);
+	assert_string_equal(message_part_find_section(root, "10000")->params[0].value, "p9999");
+
+	/* Deep nesting over a body of lines that all start with "--": each
+	   line is compared with every boundary, but only once. */
+	buf_reset(&b);
+	pool_clear(pool);
+	assert_true(buf_append_str(&b, "Content-Type: multipart/mixed; boundary=b0\n\n"));
+	for (int i = 1; i < 60; i++)
+		assert_true(buf_printf(&b, "--b%d\nContent-Type: multipart/mixed; boundary=b%d\n\n",
+				       i - 1, i));
+	assert_true(buf_append_str(&b, "--b59\n\n"));
+	while (buf_len(&b) < (8 << 20))
+		assert_true(buf_append_str(&b, "--bX\n--b\n"));
+	secs = timed_parse(&b, &root);
+	assert_true(secs < 10.0);
+	assert_int_equal(message_part_count(root), 61);
+	buf_free(&b);
+	pool_clear(pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -457,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_odd_shapes),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_large),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
