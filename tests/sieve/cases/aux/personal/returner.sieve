@@ -1,0 +1,4 @@
+require ["include","fileinto"];
+fileinto "R1";
+return;
+fileinto "R2";

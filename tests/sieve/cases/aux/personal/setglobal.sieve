@@ -1,0 +1,3 @@
+require ["include","variables"];
+global "who";
+set "who" "included";

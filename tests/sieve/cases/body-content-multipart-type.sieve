@@ -1,0 +1,4 @@
+# message: multipart.eml
+# args: -f alice@example.com -a bob@example.org
+require ["body","fileinto"];
+if body :content "multipart" :contains "preamble" { fileinto "Preamble"; }

@@ -1,0 +1,3 @@
+# message: basic.eml
+# args: -f alice@example.com -a bob@example.org
+

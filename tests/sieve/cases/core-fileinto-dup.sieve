@@ -1,0 +1,9 @@
+# message: basic.eml
+# args: -f alice@example.com -a bob@example.org
+require "fileinto";
+fileinto "A";
+fileinto "A";
+fileinto "a";
+fileinto "INBOX";
+keep;
+fileinto "inbox";

@@ -1,0 +1,7 @@
+# message: basic.eml
+# args: -f alice@example.com -a bob@example.org
+redirect "a@example.net";
+redirect "b@example.net";
+redirect "c@example.net";
+redirect "d@example.net";
+redirect "e@example.net";

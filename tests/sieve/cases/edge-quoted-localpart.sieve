@@ -1,0 +1,4 @@
+# message: addresses.eml
+# args: -f alice@example.com -a bob@example.org
+require ["fileinto","variables"];
+if address :localpart :matches "from" "*" { fileinto "LP=${1}"; }

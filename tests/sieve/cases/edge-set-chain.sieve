@@ -1,0 +1,7 @@
+# message: basic.eml
+# args: -f alice@example.com -a bob@example.org
+require ["fileinto","variables","relational","comparator-i;ascii-numeric","imap4flags","copy"];
+set "a" "x";
+set "b" "${a}${a}";
+set "a" "${b}y";
+fileinto "${a}";

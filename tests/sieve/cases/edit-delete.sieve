@@ -1,0 +1,6 @@
+# message: basic.eml
+# args: -f alice@example.com -a bob@example.org
+# ext: +editheader
+require ["editheader","fileinto","variables","index"];
+deleteheader "subject";
+if not exists "subject" { fileinto "NoSubject"; }

@@ -1,0 +1,4 @@
+# message: basic.eml
+require ["envelope","fileinto","variables"];
+if envelope :matches "from" "*" { fileinto "F=${1}"; }
+if envelope :matches "to" "*" { fileinto "T=${1}"; }

@@ -1,0 +1,5 @@
+# message: basic.eml
+# args: -f alice@example.com -a bob@example.org
+# execute: yes
+require "copy";
+redirect :copy "carol@example.net";

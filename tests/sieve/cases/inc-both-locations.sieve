@@ -1,0 +1,4 @@
+# message: basic.eml
+# args: -f alice@example.com -a bob@example.org
+require ["include","fileinto"];
+include :global :personal "sub";

@@ -1,0 +1,5 @@
+# message: spam.eml
+# args: -f alice@example.com -a bob@example.org
+require ["include","fileinto"];
+include :global "spam";
+fileinto "NotSpam";

@@ -1,0 +1,6 @@
+# message: basic.eml
+# args: -f alice@example.com -a bob@example.org
+require ["include","fileinto"];
+fileinto "A";
+return;
+fileinto "B";

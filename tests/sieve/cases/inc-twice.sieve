@@ -1,0 +1,5 @@
+# message: basic.eml
+# args: -f alice@example.com -a bob@example.org
+require ["include","fileinto"];
+include "sub";
+include "sub";

@@ -1,0 +1,6 @@
+# message: basic.eml
+# args: -f alice@example.com -a bob@example.org
+# before: before-keep.sieve
+# before: before-fail.sieve
+require "fileinto";
+fileinto "Main";

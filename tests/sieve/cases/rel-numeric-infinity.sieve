@@ -1,0 +1,4 @@
+# message: basic.eml
+# args: -f alice@example.com -a bob@example.org
+require ["relational","comparator-i;ascii-numeric","fileinto"];
+if header :value "gt" :comparator "i;ascii-numeric" "subject" "999999" { fileinto "InfGreater"; }

@@ -1,0 +1,9 @@
+# message: spam.eml
+# args: -f alice@example.com -a bob@example.org
+# ext: +spamtest +relational
+# config: sieve_spamtest_status_type = score
+# config: sieve_spamtest_status_header = X-Spam-Score
+# config: sieve_spamtest_max_value = 10
+require ["spamtest","relational","comparator-i;ascii-numeric","fileinto","variables"];
+if spamtest :value "ge" :comparator "i;ascii-numeric" "7" { fileinto "Spam"; }
+if spamtest :matches "*" { fileinto "S=${1}"; }

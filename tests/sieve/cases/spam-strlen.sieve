@@ -1,0 +1,8 @@
+# message: spam.eml
+# args: -f alice@example.com -a bob@example.org
+# ext: +spamtest
+# config: sieve_spamtest_status_type = strlen
+# config: sieve_spamtest_status_header = X-Spam-Level
+# config: sieve_spamtest_max_value = 10
+require ["spamtest","relational","comparator-i;ascii-numeric","fileinto","variables"];
+if spamtest :matches "*" { fileinto "S=${1}"; }

@@ -1,0 +1,7 @@
+# message: basic.eml
+# args: -f alice@example.com -a bob@example.org
+require "fileinto";
+fileinto text: # comment here
+Folder
+.
+;

@@ -1,0 +1,8 @@
+# message: basic.eml
+# args: -f alice@example.com -a bob@example.org
+require "reject";
+reject text:
+..leading dot
+second line
+.
+;

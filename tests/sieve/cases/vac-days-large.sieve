@@ -1,0 +1,4 @@
+# message: vacation.eml
+# args: -f alice@example.com -a bob@example.org
+require "vacation";
+vacation :days 1000 "x";

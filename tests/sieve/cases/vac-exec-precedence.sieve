@@ -1,0 +1,5 @@
+# message: spam.eml
+# args: -f promo@spammer.example -a bob@example.org
+# execute: yes
+require "vacation";
+vacation "away";

@@ -1,0 +1,5 @@
+# message: vacation.eml
+# args: -f alice@example.com -a bob@example.org
+# ext: +vacation-seconds
+require "vacation-seconds";
+vacation :seconds 3600 "x";
