@@ -3,12 +3,16 @@
  */
 #include "imap.h"
 
-void cmd_capability(struct imap_client *client, const struct imap_command *cmd)
+void cmd_capability(struct imap_cmd *cmd)
 {
+	struct buf caps = BUF_INIT(4096);
+
 	if (cmd->argc != 0) {
-		imap_client_tagged(client, cmd->tag, "BAD CAPABILITY takes no arguments.");
+		imap_cmd_reply(cmd, "BAD CAPABILITY takes no arguments.");
 		return;
 	}
-	imap_client_printf(client, "* CAPABILITY %s\r\n", imap_capability_string());
-	imap_client_tagged(client, cmd->tag, "OK Capability completed.");
+	imap_write_capability(cmd->client, &caps);
+	imap_client_printf(cmd->client, "* CAPABILITY %s\r\n", buf_cstr(&caps));
+	buf_free(&caps);
+	imap_cmd_ok(cmd, "Capability completed.");
 }

@@ -3,9 +3,9 @@
  */
 #include "imap.h"
 
-void cmd_logout(struct imap_client *client, const struct imap_command *cmd)
+void cmd_logout(struct imap_cmd *cmd)
 {
-	imap_client_printf(client, "* BYE Logging out\r\n");
-	imap_client_tagged(client, cmd->tag, "OK Logout completed.");
-	imap_client_logout(client);
+	imap_client_printf(cmd->client, "* BYE Logging out\r\n");
+	imap_cmd_reply(cmd, "OK Logout completed.");
+	imap_client_logout(cmd->client);
 }

@@ -1,27 +1,40 @@
 /*
- * The IMAP command table of roost-imap and the post-login capability list.
+ * The IMAP command table of roost-imap and the capability list after login.
+ * A command missing here is answered with BAD; every handler lives in its
+ * own cmd-NAME.c file.
  */
 #include <string.h>
 
 #include "imap.h"
 
 static const struct imap_command_def commands[] = {
-	{"CAPABILITY", cmd_capability},
-	{"ID", cmd_id},
-	{"LOGOUT", cmd_logout},
-	{"NOOP", cmd_noop},
+	{"CAPABILITY", cmd_capability, 0, NULL, NULL},
+	{"CHECK", cmd_check, IMAP_CMD_SELECTED, NULL, NULL},
+	{"CLOSE", cmd_close, IMAP_CMD_SELECTED, NULL, NULL},
+	{"ENABLE", cmd_enable, 0, NULL, NULL},
+	{"EXAMINE", cmd_examine, 0, NULL, NULL},
+	{"ID", cmd_id, 0, NULL, NULL},
+	{"IDLE", cmd_idle, 0, NULL, NULL},
+	{"LOGOUT", cmd_logout, 0, NULL, NULL},
+	{"NAMESPACE", cmd_namespace, 0, NULL, NULL},
+	{"NOOP", cmd_noop, 0, NULL, NULL},
+	{"SELECT", cmd_select, 0, NULL, NULL},
+	{"UNSELECT", cmd_unselect, IMAP_CMD_SELECTED, NULL, NULL},
 };
 
 const struct imap_command_def *imap_command_find(const char *name)
 {
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(commands[i].name, name) == 0)
+		if (strcasecmp(commands[i].name, name) == 0)
 			return &commands[i];
 	}
 	return NULL;
 }
 
-const char *imap_capability_string(void)
+void imap_write_capability(struct imap_client *client, struct buf *out)
 {
-	return "IMAP4rev1 IMAP4rev2 SASL-IR LOGIN-REFERRALS ID ENABLE LITERAL+";
+	(void)client;
+	(void)buf_append_str(out, "IMAP4rev1 IMAP4rev2 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE "
+				  "NAMESPACE UNSELECT");
+	(void)buf_append_str(out, client->set->imap_literal_minus ? " LITERAL-" : " LITERAL+");
 }

@@ -1,8 +1,9 @@
 /*
- * roost-imap: one authenticated IMAP session per process, running as the
- * user and confined to the user's mail. Commands are parsed by
- * lib/imap-parser; each command lives in its own cmd-NAME.c file and is
- * listed in commands.c.
+ * roost-imap: one authenticated IMAP session per process (RFC 3501 and
+ * RFC 9051), running as the user and confined to the user's mail.
+ * Commands are parsed by lib/imap-parser; each command lives in its own
+ * cmd-NAME.c file and is listed in commands.c. The client is authenticated
+ * but still untrusted: every argument is checked.
  */
 #ifndef ROOST_IMAP_H
 #define ROOST_IMAP_H
@@ -12,44 +13,177 @@
 
 #include "connection.h"
 #include "imap-parser.h"
+#include "imap-seqset.h"
 #include "storage/mail-process.h"
+
+/* RFC 5530 response codes and texts used in many places. */
+#define IMAP_NO_SELECTED "BAD No mailbox selected."
+#define IMAP_NO_SUCH	 "NO [NONEXISTENT] Mailbox doesn't exist: "
+
+enum imap_state {
+	IMAP_STATE_AUTHENTICATED,
+	IMAP_STATE_SELECTED,
+	IMAP_STATE_LOGOUT,
+};
+
+/* What ENABLE turned on (RFC 5161). */
+enum imap_enabled {
+	IMAP_ENABLED_CONDSTORE = 0x01,
+	IMAP_ENABLED_QRESYNC = 0x02,
+	IMAP_ENABLED_UTF8 = 0x04, /* UTF8=ACCEPT (RFC 6855) */
+	IMAP_ENABLED_IMAP4REV2 = 0x08,
+};
+
+struct imap_client;
+struct imap_command_def;
+
+/*
+ * A command in progress. Most commands finish inside their handler; some
+ * (APPEND, IDLE) take over the input until they are done and call
+ * imap_command_done().
+ */
+struct imap_cmd {
+	struct imap_client *client;
+	const struct imap_command_def *def;
+	char tag[128];
+	const char *name; /* as the parser upper-cased it, without "UID" */
+	bool uid;	  /* the UID variant */
+	size_t argc;
+	const struct imap_arg *args;
+};
 
 struct imap_client {
 	struct mail_process *mp;
+	const struct roost_settings *set;
 	struct connection *conn;
 	struct imap_parser *parser;
+	enum imap_state state;
+	unsigned int enabled; /* enum imap_enabled */
 	bool logged_out;
 	unsigned int bad_commands;
+
+	/* The selected mailbox. */
+	struct mailbox *box;
+	bool readonly;
+	char box_name[1024];  /* UTF-8, '/' separated */
+	uint32_t known_count; /* EXISTS as the client last heard it */
+	uint64_t known_modseq;
+	/* SEARCHRES (RFC 5182): the UIDs saved by SEARCH ... RETURN (SAVE). */
+	struct imap_seqset saved_uids;
+	bool saved_valid;
+
+	/* A command that owns the input (APPEND literal, IDLE). */
+	struct imap_cmd *busy;
+	/* Input handler used while busy (IDLE's DONE line and the like). */
+	bool (*busy_input)(struct imap_cmd *cmd);
+
 	/* Counters for Dovecot's logout line. */
 	unsigned int deleted, expunged, trashed;
 	unsigned int fetch_hdr_count, fetch_body_count;
 	uint64_t fetch_hdr_bytes, fetch_body_bytes;
 };
 
+enum imap_command_flags {
+	/* Needs a selected mailbox. */
+	IMAP_CMD_SELECTED = 0x01,
+	/*
+	 * Without UID, sequence numbers must stay stable: no EXPUNGE
+	 * responses after it (RFC 3501 7.4.1: FETCH, STORE, SEARCH).
+	 */
+	IMAP_CMD_NO_EXPUNGE = 0x02,
+	/* Accepts the UID prefix. */
+	IMAP_CMD_UID = 0x04,
+};
+
+enum imap_literal_action {
+	IMAP_LITERAL_ACCEPT, /* buffer it into the argument (small literals) */
+	IMAP_LITERAL_STREAM, /* hand it to literal_data in chunks (APPEND) */
+	IMAP_LITERAL_REJECT, /* the callback already answered the command */
+};
+
 struct imap_command_def {
 	const char *name;
-	/* Handles a complete command; the handler sends the tagged reply. */
-	void (*run)(struct imap_client *client, const struct imap_command *cmd);
+	void (*run)(struct imap_cmd *cmd);
+	unsigned int flags;
+	/*
+	 * Optional: called when a literal of this command is announced, before
+	 * the command is complete (APPEND checks the mailbox and streams the
+	 * message). Without it, literals up to the parser's limit are buffered.
+	 */
+	enum imap_literal_action (*literal)(struct imap_client *client,
+					    const struct imap_literal_info *literal);
+	/* Chunks of a streamed literal; last is set on the final one. */
+	void (*literal_data)(struct imap_client *client, const uint8_t *data, size_t len,
+			     bool last);
 };
 
 /* commands.c */
 const struct imap_command_def *imap_command_find(const char *name);
-/* The capability list after login. */
-const char *imap_capability_string(void);
+/* The capability list after login (depends on settings). */
+void imap_write_capability(struct imap_client *client, struct buf *out);
 
 /* client.c */
 void imap_client_start(struct mail_process *mp);
-void imap_client_send(struct imap_client *client, const char *data, size_t len);
+void imap_client_send(struct imap_client *client, const void *data, size_t len);
 void imap_client_printf(struct imap_client *client, const char *fmt, ...) ATTR_PRINTF(2, 3);
-/* "TAG OK text" and the like. */
-void imap_client_tagged(struct imap_client *client, const char *tag, const char *text);
+/* "TAG text\r\n": ends a command (after imap_sync's untagged responses). */
+void imap_cmd_reply(struct imap_cmd *cmd, const char *text);
+void imap_cmd_replyf(struct imap_cmd *cmd, const char *fmt, ...) ATTR_PRINTF(2, 3);
+/* Tagged OK after reporting mailbox changes (the usual way to finish). */
+void imap_cmd_ok(struct imap_cmd *cmd, const char *text);
+/*
+ * Makes a command own the input until imap_command_done(): returns a heap
+ * copy of cmd (without its arguments) that input() is called with.
+ */
+struct imap_cmd *imap_command_take_input(struct imap_cmd *cmd, bool (*input)(struct imap_cmd *cmd));
+/* A command that took over the input is finished; frees it. */
+void imap_command_done(struct imap_cmd *cmd);
+/* Goes on with pipelined input (after a long command finished). */
+void imap_client_resume(struct imap_client *client);
 /* Ends the session after the queued output with the logout line. */
 void imap_client_logout(struct imap_client *client);
+/* Reports a storage error as the tagged NO with the right response code. */
+void imap_cmd_storage_error(struct imap_cmd *cmd, const struct mailbox_error *err);
+
+/* sync.c: telling the client what changed in the selected mailbox. */
+/*
+ * Syncs the mailbox and sends EXISTS/RECENT/EXPUNGE (or VANISHED)/FETCH
+ * FLAGS/FLAGS for other sessions' and deliveries' changes. With
+ * allow_expunge false nothing is synced (sequence numbers must hold).
+ */
+void imap_sync(struct imap_client *client, bool allow_expunge);
+/* "(\Seen \Flagged kw)" for a record, with \Recent when set. */
+void imap_write_flags(struct imap_client *client, uint32_t flags, uint32_t keywords,
+		      struct buf *out);
+/* The FLAGS and PERMANENTFLAGS lines for the selected mailbox. */
+void imap_send_flags(struct imap_client *client);
+/* Closes the selected mailbox (CLOSE, UNSELECT, SELECT of another). */
+void imap_unselect(struct imap_client *client);
+
+/* mailbox-name.c: IMAP mailbox names <-> storage names. */
+/*
+ * Turns a client's mailbox argument into the storage's UTF-8 name: "INBOX"
+ * in any case becomes INBOX, modified UTF-7 is decoded (UTF-8 as is after
+ * ENABLE UTF8=ACCEPT), the hierarchy separator is '/'. False with
+ * *error_r (a NO text) for an invalid name.
+ */
+bool imap_mailbox_name_from_client(struct imap_client *client, const char *name, size_t len,
+				   char *out, size_t size, const char **error_r);
+/* Writes a storage name for the client (mUTF-7 unless UTF8=ACCEPT), quoted. */
+void imap_mailbox_name_write(struct imap_client *client, const char *name, struct buf *out);
 
 /* cmd-*.c */
-void cmd_capability(struct imap_client *client, const struct imap_command *cmd);
-void cmd_noop(struct imap_client *client, const struct imap_command *cmd);
-void cmd_logout(struct imap_client *client, const struct imap_command *cmd);
-void cmd_id(struct imap_client *client, const struct imap_command *cmd);
+void cmd_capability(struct imap_cmd *cmd);
+void cmd_noop(struct imap_cmd *cmd);
+void cmd_logout(struct imap_cmd *cmd);
+void cmd_id(struct imap_cmd *cmd);
+void cmd_enable(struct imap_cmd *cmd);
+void cmd_select(struct imap_cmd *cmd);
+void cmd_examine(struct imap_cmd *cmd);
+void cmd_close(struct imap_cmd *cmd);
+void cmd_unselect(struct imap_cmd *cmd);
+void cmd_check(struct imap_cmd *cmd);
+void cmd_namespace(struct imap_cmd *cmd);
+void cmd_idle(struct imap_cmd *cmd);
 
 #endif

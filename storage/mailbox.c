@@ -579,7 +579,6 @@ bool mailbox_sync(struct mailbox *box, unsigned int flags, struct mailbox_change
 	}
 	if (!force && view_is_current(box)) {
 		changes->old_count = changes->new_count = (uint32_t)box->view.count;
-		mailbox_changes_free(&dummy);
 		return true;
 	}
 	index_view_init(&state);

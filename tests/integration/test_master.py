@@ -262,8 +262,7 @@ def test_non_root_master_keeps_the_sandbox(work_dir):
         server.config_path.write_text(server.config_path.read_text().replace(
             "test_hook = forbidden-syscall", ""))
         os.kill(server.proc.pid, signal.SIGHUP)
-        pid = wait_for(lambda: [p for p in server.children("roost-policy")
-                                if proc_status(p).get("State", "")[0] in "RS"], what="policy")[0]
+        pid = wait_for(lambda: server.confined("roost-policy"), what="policy")
         st = proc_status(pid)
         assert st["Uid"].split()[0] == "65534"
         assert st["NoNewPrivs"] == "1" and st["Seccomp"] == "2"

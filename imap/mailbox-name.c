@@ -1,0 +1,56 @@
+/*
+ * Mailbox names between the client and the store: the client speaks
+ * modified UTF-7 (RFC 3501 5.1.3), or UTF-8 after ENABLE UTF8=ACCEPT; the
+ * store takes UTF-8 with '/' as the hierarchy separator and validates the
+ * names itself (no "..", no control characters, no absolute paths).
+ */
+#include <string.h>
+
+#include "imap.h"
+#include "storage/mailbox-name.h"
+#include "storage/mutf7.h"
+
+bool imap_mailbox_name_from_client(struct imap_client *client, const char *name, size_t len,
+				   char *out, size_t size, const char **error_r)
+{
+	struct buf b = BUF_INIT(MAILBOX_NAME_MAX * 4);
+	bool ok;
+
+	if (len == 0 || memchr(name, '\0', len) != NULL) {
+		*error_r = "NO [CANNOT] Invalid mailbox name.";
+		return false;
+	}
+	if (len == 5 && strncasecmp(name, "INBOX", 5) == 0)
+		return str_copy(out, size, "INBOX");
+	/* INBOX/child keeps INBOX's canonical spelling too. */
+	if (len > 6 && strncasecmp(name, "INBOX/", 6) == 0) {
+		(void)buf_append_str(&b, "INBOX");
+		name += 5;
+		len -= 5;
+	}
+	if ((client->enabled & IMAP_ENABLED_UTF8) != 0)
+		ok = buf_append(&b, name, len);
+	else
+		ok = mutf7_to_utf8(name, len, &b) == MUTF7_OK;
+	if (!ok || !str_copy(out, size, buf_cstr(&b))) {
+		*error_r = "NO [CANNOT] Invalid mailbox name: not valid modified UTF-7.";
+		buf_free(&b);
+		return false;
+	}
+	buf_free(&b);
+	return true;
+}
+
+void imap_mailbox_name_write(struct imap_client *client, const char *name, struct buf *out)
+{
+	struct buf b = BUF_INIT(MAILBOX_NAME_MAX * 8);
+
+	if ((client->enabled & IMAP_ENABLED_UTF8) != 0 ||
+	    mutf7_from_utf8(name, strlen(name), &b) != MUTF7_OK) {
+		buf_reset(&b);
+		(void)buf_append_str(&b, name);
+	}
+	(void)imap_write_astring(out, buf_data(&b), buf_len(&b),
+				 (client->enabled & IMAP_ENABLED_UTF8) != 0 ? IMAP_WRITE_UTF8 : 0);
+	buf_free(&b);
+}
