@@ -44,5 +44,6 @@ int cmd_stats(struct adm_context *ctx, int argc, char **argv);
 int cmd_config(struct adm_context *ctx, int argc, char **argv);
 int cmd_pw(struct adm_context *ctx, int argc, char **argv);
 int cmd_user(struct adm_context *ctx, int argc, char **argv);
+int cmd_mount(struct adm_context *ctx, int argc, char **argv);
 
 #endif

@@ -24,6 +24,7 @@ static const struct {
 	{"config", cmd_config, "config [-n] [SETTING...]"},
 	{"pw", cmd_pw, "pw [-l] [-s SCHEME] [-r ROUNDS] [-p PASSWORD] [-t HASH]"},
 	{"user", cmd_user, "user USER"},
+	{"mount", cmd_mount, "mount add|remove PATH | mount list"},
 };
 
 static int usage(void)

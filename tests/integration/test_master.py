@@ -286,3 +286,22 @@ def test_syslog_lines_have_dovecot_shape(roost, syslog_capture):
     killed = [line for line in syslog_capture.lines if "killed with signal 9" in line][0]
     assert re.match(r"<19>.* roost-test\[\d+\]: master: Error: service\(policy\): child \d+ "
                     r"killed with signal 9", killed), killed
+
+
+def test_sd_notify_readiness(roost):
+    """Type=notify: READY=1 once serving, RELOADING/READY on reload, STOPPING=1."""
+    import socket as pysocket
+    path = str(roost.tmp / "notify.sock")
+    sock = pysocket.socket(pysocket.AF_UNIX, pysocket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(10)
+    try:
+        roost.start(env={"NOTIFY_SOCKET": path})
+        assert sock.recv(4096) == b"READY=1"
+        os.kill(roost.proc.pid, signal.SIGHUP)
+        assert sock.recv(4096) == b"RELOADING=1"
+        assert sock.recv(4096) == b"READY=1"
+        roost.stop()
+        assert sock.recv(4096) == b"STOPPING=1"
+    finally:
+        sock.close()

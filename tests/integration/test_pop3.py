@@ -237,3 +237,30 @@ def test_bad_commands(server):
             f.write(cmd + b"\r\n")
             f.flush()
             assert f.readline() == answer, cmd
+
+
+def test_unmounted_mountpoint_is_a_temporary_failure(server):
+    """A mail root under a registered, unmounted mountpoint is never written to."""
+    mnt = server.tmp / "mnt"
+    mnt.mkdir()
+    uid, gid = mail_user()
+    os.chown(mnt, uid, gid)
+    server.write_config(server.extra)
+    r = server.adm("mount", "add", str(mnt))
+    assert r.returncode == 0
+    assert "%s NOT-MOUNTED" % mnt in server.adm("mount", "list").stdout
+    start(server, "mail_location = maildir:%s/%%n\n" % mnt)
+    p = pop3(server)
+    p.user("jdoe@example.com")
+    with pytest.raises(Exception) as e:
+        p.pass_(PASSWORD)
+    assert e.value.args[0].startswith(b"-ERR [SYS/TEMP]")
+    s, f = connect(server, "imap")
+    with s:
+        f.readline()
+        f.write(b"a LOGIN jdoe@example.com {%d+}\r\n%s\r\n" % (len(PASSWORD), PASSWORD.encode()))
+        f.flush()
+        assert f.readline().startswith(b"a NO [UNAVAILABLE]")
+    assert os.listdir(mnt) == []
+    server.wait_log(r"Mail storage unavailable: .*not mounted")
+    server.adm("mount", "remove", str(mnt))
