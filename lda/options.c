@@ -39,8 +39,7 @@ static const char **option_slot(struct lda_options *opts, char c)
 
 bool lda_options_parse(int argc, char **argv, struct lda_options *opts, const char **error_r)
 {
-	static char bad[] = "Unknown option: -?";
-	static char missing[] = "Option -? needs a value";
+	static char errbuf[64];
 	int i;
 
 	memset(opts, 0, sizeof(*opts));
@@ -67,8 +66,8 @@ bool lda_options_parse(int argc, char **argv, struct lda_options *opts, const ch
 				continue;
 			}
 			if (slot == NULL && c != 'o') {
-				bad[sizeof(bad) - 2] = c;
-				*error_r = bad;
+				(void)str_format(errbuf, sizeof(errbuf), "Unknown option: -%c", c);
+				*error_r = errbuf;
 				return false;
 			}
 			/* The value is the rest of this argument or the next one. */
@@ -77,8 +76,9 @@ bool lda_options_parse(int argc, char **argv, struct lda_options *opts, const ch
 			} else if (i + 1 < argc) {
 				value = argv[++i];
 			} else {
-				missing[7] = c;
-				*error_r = missing;
+				(void)str_format(errbuf, sizeof(errbuf), "Option -%c needs a value",
+						 c);
+				*error_r = errbuf;
 				return false;
 			}
 			if (c == 'o') {
