@@ -2,5 +2,3 @@
 test-policy_EXTRA := policy/registry.c policy/penalty.c policy/counters.c
 test-sasl_EXTRA := auth/sasl-server.c auth/sasl-plain.c auth/sasl-login.c auth/sasl-scram.c
 test-auth-token_EXTRA := auth/token.c
-test-lda-options_EXTRA := lda/options.c lda/config.c lda/userdb.c
-test-lda-message_EXTRA := lda/message.c lda/deliver.c
