@@ -236,10 +236,12 @@ bool lda_deliver_keep(struct lda_delivery *d, uint32_t flags, const char *const 
 		(void)str_copy(d->reason, sizeof(d->reason),
 			       msg != NULL && msg[0] != '\0' ? msg : err.text);
 		d->status = d->set->quota_full_tempfail ? LDA_STATUS_TEMPFAIL : LDA_STATUS_REJECTED;
+		d->dsn = "5.2.2"; /* mailbox full */
 	} else {
 		(void)str_copy(d->reason, sizeof(d->reason), err.text);
 		d->status =
 			err.code == MAILBOX_ERROR_LIMIT ? LDA_STATUS_REJECTED : LDA_STATUS_TEMPFAIL;
+		d->dsn = "5.2.3"; /* message length exceeds administrative limit */
 	}
 	return false;
 }

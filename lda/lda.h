@@ -23,7 +23,9 @@
  * pipe(8) reads them: 0 delivered, 64 bad command line (bounce), 67 unknown
  * user (bounce), 75 temporary failure (Postfix retries), 77 message rejected
  * (over quota without quota_full_tempfail, or larger than
- * lda_max_message_size: bounce with the reason from stderr).
+ * lda_max_message_size: bounce with the reason from stderr, which starts
+ * with an RFC 3463 code such as "5.2.2 " unless -e asked for the bare
+ * reason as dovecot-lda writes it; Postfix takes the code for its DSN).
  */
 #define LDA_EXIT_OK	  0
 #define LDA_EXIT_USAGE	  64
@@ -210,6 +212,8 @@ struct lda_delivery {
 	/* What happened, for the exit code and stderr. */
 	enum lda_status status;
 	char reason[MAILBOX_ERROR_TEXT_MAX];
+	/* RFC 3463 code of a rejection ("5.2.2" mailbox full), for the MTA. */
+	const char *dsn;
 	unsigned int saved_count;
 };
 

@@ -33,6 +33,8 @@
 #define LDA_QUOTA_RULES_MAX 10
 
 static bool opt_stderr;
+/* Until the log is open, log lines already go to stderr. */
+static bool log_on_stderr = true;
 
 /* Any fatal() on the way (configuration, memory) must not bounce the mail. */
 static void lda_fatal_exit(void)
@@ -53,13 +55,25 @@ ATTR_NORETURN ATTR_PRINTF(2, 3) static void lda_exit(int code, const char *fmt, 
 	va_start(ap, fmt);
 	(void)vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	if (code == LDA_EXIT_NOPERM)
-		log_info("%s", text);
-	else
-		log_error("%s", text);
-	if (opt_stderr || code != LDA_EXIT_TEMPFAIL)
+	log_error("%s", text);
+	if ((opt_stderr || code != LDA_EXIT_TEMPFAIL) && !log_on_stderr)
 		fprintf(stderr, "%s\n", text);
 	exit(code);
+}
+
+/*
+ * A permanent refusal (EX_NOPERM). dovecot-lda would mail the rejection
+ * itself without -e; roost-lda lets the MTA bounce, with the RFC 3463 code
+ * in front of the reason so the bounce says why. -e gives the bare reason,
+ * exactly as dovecot-lda -e writes it.
+ */
+ATTR_NORETURN static void lda_reject_exit(const char *dsn, const char *reason)
+{
+	if (opt_stderr || dsn == NULL)
+		fprintf(stderr, "%s\n", reason);
+	else
+		fprintf(stderr, "%s %s\n", dsn, reason);
+	exit(LDA_EXIT_NOPERM);
 }
 
 static void lda_log_init(const struct roost_settings *set)
@@ -77,6 +91,7 @@ static void lda_log_init(const struct roost_settings *set)
 
 	if (!log_init_direct(&ls, &error))
 		lda_exit(LDA_EXIT_TEMPFAIL, "%s", error);
+	log_on_stderr = strcmp(set->log_path, "/dev/stderr") == 0;
 }
 
 /* "lda(USER): " from mail_log_prefix. */
@@ -148,6 +163,19 @@ static void lda_identity(const struct roost_settings *set, const struct lda_user
 			 (unsigned int)getegid());
 }
 
+/* Whether the command line overrode a setting (-o NAME=VALUE). */
+static bool overridden(const struct lda_options *opts, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (unsigned int i = 0; i < opts->override_count; i++) {
+		if (strncmp(opts->overrides[i], name, len) == 0 &&
+		    (opts->overrides[i][len] == '=' || opts->overrides[i][len] == ' '))
+			return true;
+	}
+	return false;
+}
+
 /* Without -d: deliver to ourselves, as dovecot-lda does for a non-root caller. */
 static void lda_self_user(const struct roost_settings *set, const char *env_user,
 			  const char *env_home, struct lda_user *user)
@@ -180,9 +208,10 @@ static enum mail_fsync_mode fsync_mode(const char *name)
 	return MAIL_FSYNC_OPTIMIZED;
 }
 
-/* quota_rule, quota_rule2, ...: userdb fields win over plugin { } values. */
-static size_t quota_rules(const struct roost_settings *set, const struct lda_user *user,
-			  char *rules[LDA_QUOTA_RULES_MAX + 1])
+/* quota_rule, quota_rule2, ...: userdb fields win over plugin { } values,
+   and -o plugin/quota_rule... over both. */
+static size_t quota_rules(const struct roost_settings *set, const struct lda_options *opts,
+			  const struct lda_user *user, char *rules[LDA_QUOTA_RULES_MAX + 1])
 {
 	size_t n = 0;
 
@@ -194,7 +223,12 @@ static size_t quota_rules(const struct roost_settings *set, const struct lda_use
 			(void)str_copy(key, sizeof(key), "quota_rule");
 		else
 			(void)str_format(key, sizeof(key), "quota_rule%u", i);
-		value = lda_user_extra(user, key);
+		{
+			char name[40];
+
+			(void)str_format(name, sizeof(name), "plugin/%s", key);
+			value = overridden(opts, name) ? NULL : lda_user_extra(user, key);
+		}
 		if (value == NULL)
 			value = settings_plugin_get(set, key);
 		if (value != NULL && value[0] != '\0')
@@ -225,6 +259,7 @@ static void mkdir_parents(const char *path)
 }
 
 static struct mail_storage *lda_storage_open(const struct roost_settings *set,
+					     const struct lda_options *opts,
 					     const struct lda_user *user, char *mounts_file,
 					     size_t mounts_size)
 {
@@ -239,7 +274,7 @@ static struct mail_storage *lda_storage_open(const struct roost_settings *set,
 	};
 	struct mail_storage *storage;
 	struct mailbox_error err;
-	size_t count = quota_rules(set, user, rules);
+	size_t count = quota_rules(set, opts, user, rules);
 	bool ok;
 
 	if (str_format(mounts_file, mounts_size, "%s/%s", set->state_dir, MOUNTPOINT_STATE_FILE))
@@ -368,6 +403,9 @@ int main(int argc, char **argv)
 		lda_self_user(set, env_user, env_home, &user);
 	}
 	lda_log_prefix(set, user.name);
+	/* -o wins over the userdb, as with dovecot-lda. */
+	if (overridden(&opts, "mail_location"))
+		(void)str_copy(user.mail, sizeof(user.mail), set->mail_location);
 
 	/* 5. Become the user, then set up the store as the user. */
 	lda_identity(set, &user, &id);
@@ -379,7 +417,7 @@ int main(int argc, char **argv)
 			lda_exit(LDA_EXIT_TEMPFAIL, "Can't open delivery mail %s: %s", opts.path,
 				 strerror(errno));
 	}
-	storage = lda_storage_open(set, &user, mounts_file, sizeof(mounts_file));
+	storage = lda_storage_open(set, &opts, &user, mounts_file, sizeof(mounts_file));
 	if (user.home[0] != '\0' && chdir(user.home) < 0 && errno != ENOENT)
 		log_warning("chdir(%s) failed: %m", user.home);
 	/* The recipient when neither -a nor the header names one (uname()). */
@@ -396,11 +434,15 @@ int main(int argc, char **argv)
 	switch (lda_message_read(input_fd, set->lda_max_message_size, &msg, &input_size, &error)) {
 	case LDA_READ_OK:
 		break;
-	case LDA_READ_TOO_LARGE:
-		lda_exit(LDA_EXIT_NOPERM,
-			 "rejected: Message too large (more than lda_max_message_size = %llu "
-			 "bytes)",
-			 (unsigned long long)set->lda_max_message_size);
+	case LDA_READ_TOO_LARGE: {
+		char text[256];
+
+		(void)str_format(text, sizeof(text),
+				 "Message too large (more than lda_max_message_size = %llu bytes)",
+				 (unsigned long long)set->lda_max_message_size);
+		log_info("rejected: %s", text);
+		lda_reject_exit("5.2.3", text);
+	}
 	case LDA_READ_ERROR:
 		lda_exit(LDA_EXIT_TEMPFAIL, "%s", error);
 	}
@@ -433,8 +475,7 @@ int main(int argc, char **argv)
 		break;
 	case LDA_STATUS_REJECTED:
 		lda_deliver_log(&d, false, "rejected: %s", d.reason);
-		fprintf(stderr, "%s\n", d.reason);
-		return LDA_EXIT_NOPERM;
+		lda_reject_exit(d.dsn, d.reason);
 	case LDA_STATUS_TEMPFAIL:
 		if (opt_stderr)
 			fprintf(stderr, "%s\n", d.reason);
