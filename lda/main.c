@@ -15,7 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "auth-vars.h"
@@ -31,6 +34,19 @@
 #define LDA_USERDB_TIMEOUT_SECS 30
 /* Most quota_rule, quota_rule2 ... settings read. */
 #define LDA_QUOTA_RULES_MAX 10
+
+#if defined(__SANITIZE_ADDRESS__)
+/*
+ * Sanitizer builds: the MTA runs roost-lda with an empty environment, so
+ * ASAN_OPTIONS cannot switch LeakSanitizer off, and its exit-time scan
+ * (ptrace of its own threads) cannot run inside the sandbox.
+ */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "detect_leaks=0:abort_on_error=1";
+}
+#endif
 
 static bool opt_stderr;
 /* Until the log is open, log lines already go to stderr. */
@@ -76,12 +92,30 @@ ATTR_NORETURN static void lda_reject_exit(const char *dsn, const char *reason)
 	exit(LDA_EXIT_NOPERM);
 }
 
+/*
+ * Whether the syslog socket answers now. When it does not, glibc tries to
+ * open a new socket for every later line, which the sandbox forbids: the
+ * process would be killed after storing the message and the MTA would
+ * deliver it again. Lines that could not reach syslog are lost either way.
+ */
+static bool syslog_reachable(void)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	(void)str_copy(sun.sun_path, sizeof(sun.sun_path), _PATH_LOG);
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 static void lda_log_init(const struct roost_settings *set)
 {
 	struct log_settings ls = {
 		.log_path = set->log_path,
-		.info_log_path = set->info_log_path,
-		.debug_log_path = set->debug_log_path,
+		.info_log_path = set->info_log_path[0] != '\0' ? set->info_log_path : set->log_path,
 		.syslog_ident = set->instance_name,
 		.syslog_facility = set->syslog_facility,
 		.log_timestamp = set->log_timestamp,
@@ -89,6 +123,17 @@ static void lda_log_init(const struct roost_settings *set)
 	};
 	const char *error;
 
+	ls.debug_log_path = set->debug_log_path[0] != '\0' ? set->debug_log_path : ls.info_log_path;
+	if ((strcmp(ls.log_path, "syslog") == 0 || strcmp(ls.info_log_path, "syslog") == 0 ||
+	     strcmp(ls.debug_log_path, "syslog") == 0) &&
+	    !syslog_reachable()) {
+		if (strcmp(ls.log_path, "syslog") == 0)
+			ls.log_path = "/dev/null";
+		if (strcmp(ls.info_log_path, "syslog") == 0)
+			ls.info_log_path = "/dev/null";
+		if (strcmp(ls.debug_log_path, "syslog") == 0)
+			ls.debug_log_path = "/dev/null";
+	}
 	if (!log_init_direct(&ls, &error))
 		lda_exit(LDA_EXIT_TEMPFAIL, "%s", error);
 	log_on_stderr = strcmp(set->log_path, "/dev/stderr") == 0;
@@ -403,6 +448,10 @@ int main(int argc, char **argv)
 		lda_self_user(set, env_user, env_home, &user);
 	}
 	lda_log_prefix(set, user.name);
+	log_debug("user %s: uid=%u gid=%u home=%s mail=%s%s%s%s", user.name, (unsigned int)user.uid,
+		  (unsigned int)user.gid, user.home, user.mail,
+		  user.detail[0] != '\0' ? " detail=" : "", user.detail,
+		  opts.user != NULL ? " (from userdb)" : " (running user)");
 	/* -o wins over the userdb, as with dovecot-lda. */
 	if (overridden(&opts, "mail_location"))
 		(void)str_copy(user.mail, sizeof(user.mail), set->mail_location);
@@ -458,6 +507,11 @@ int main(int argc, char **argv)
 	else
 		orig_rcpt = host_addr;
 	final_rcpt = opts.final_rcpt != NULL ? final_buf : orig_rcpt;
+	log_debug("Destination address: %s (source: %s), envelope sender: <%s>", orig_rcpt,
+		  opts.orig_rcpt != NULL	      ? "-a parameter"
+		  : orig_rcpt == msg.orig_rcpt_header ? set->lda_original_recipient_header
+						      : "user@hostname",
+		  mail_from != NULL ? mail_from : "");
 	lda_message_add_trace(&msg, mail_from, final_rcpt);
 
 	d.set = set;

@@ -129,12 +129,20 @@ class MailSetup:
                         what="lda log line /%s/ in:\n%s" % (pattern, self.log()[-3000:]))
 
 
+# Signs of a broken roost-lda in any log: never expected.
+BROKEN = ("Panic", "trapped forbidden system call", "AddressSanitizer", "runtime error:")
+
+
 @pytest.fixture
 def mail(roost):
     need_root()
     if not os.path.exists(LDA):
         pytest.skip("roost-lda is not built")
-    return MailSetup(roost)
+    setup = MailSetup(roost)
+    yield setup
+    if setup.lda_log.exists():
+        for sign in BROKEN:
+            assert sign not in setup.log(), setup.log()
 
 
 # The seed's master.cf line, with -c for the test configuration.
@@ -298,6 +306,9 @@ def postfix_factory(mail):
     yield make
     for p in started:
         p.stop()
+    for p in started:
+        for sign in BROKEN:
+            assert sign not in p.log(), p.log()
 
 
 def wait_messages(setup, user, count, folder="", timeout=30.0):

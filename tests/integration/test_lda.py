@@ -526,3 +526,33 @@ def test_kill_9_at_random_points(mail):
         except FileNotFoundError:
             pass
     assert dump(tool, str(root)) == view
+
+
+# ---- logging ----
+
+def test_logs_to_syslog(mail, syslog_capture):
+    """log_path = syslog: the delivery line reaches syslog in Dovecot's
+    shape (no "Info: " there, syslog carries the level)."""
+    os.chmod("/dev/log", 0o666)  # as syslog daemons make it
+    mail.lda_config = "protocol lda {\n  log_path = syslog\n}\n"
+    mail.start()
+    r = mail.lda("-d", "jdoe@example.com", input=b"Message-ID: <sys@x>\n\nbody\n")
+    assert r.returncode == EX_OK, r.stderr
+    wait_for(lambda: any("lda(jdoe@example.com): msgid=<sys@x>: saved mail to INBOX" in line
+                         for line in syslog_capture.lines), what="the syslog line")
+    assert any(re.match(r"<22>\w{3} [ \d]\d \d\d:\d\d:\d\d roost-test\[\d+\]: lda\(jdoe", line)
+               for line in syslog_capture.lines), syslog_capture.lines
+
+
+def test_missing_syslog_never_kills_after_saving(mail):
+    """With log_path = syslog and nothing listening on /dev/log, glibc would
+    open a new socket for each line, which the sandbox forbids; roost-lda
+    must not die after storing the message (the MTA would deliver it
+    again)."""
+    if os.path.exists("/dev/log"):
+        pytest.skip("a syslog daemon owns /dev/log")
+    mail.lda_config = "protocol lda {\n  log_path = syslog\n}\n"
+    mail.start()
+    r = mail.lda("-d", "jdoe@example.com", input=b"Subject: x\n\nbody\n")
+    assert r.returncode == EX_OK, r
+    assert len(mail.messages("jdoe@example.com")) == 1
