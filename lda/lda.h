@@ -185,6 +185,8 @@ void lda_message_parse_header(struct lda_message *msg, const char *orig_rcpt_hea
  * trace fields at the very top (Return-Path, Delivered-To, X-Original-To,
  * as Postfix's pipe flags R, D and O write them) is left alone and not
  * repeated. mail_from NULL adds no Return-Path; "" is the null path <>.
+ * An address longer than LDA_ADDRESS_MAX or holding control characters
+ * (a line break would forge header fields) is not written.
  * Call once, after lda_message_read/from_memory.
  */
 void lda_message_add_trace(struct lda_message *msg, const char *mail_from, const char *rcpt_to);

@@ -238,11 +238,23 @@ static bool same_address(const uint8_t *value, size_t len, const char *addr)
 	return len == strlen(addr) && message_mem_caseeq(value, addr, len);
 }
 
+/* Whether an address may go into a header line as it is. */
+static bool header_safe(const char *addr)
+{
+	if (addr == NULL || strlen(addr) > LDA_ADDRESS_MAX)
+		return false;
+	for (; *addr != '\0'; addr++) {
+		if ((unsigned char)*addr < 0x20 || *addr == 0x7f)
+			return false;
+	}
+	return true;
+}
+
 void lda_message_add_trace(struct lda_message *msg, const char *mail_from, const char *rcpt_to)
 {
 	struct message_header_iter iter;
 	struct message_header_field f;
-	bool add_return_path = mail_from != NULL, add_delivered_to = rcpt_to != NULL;
+	bool add_return_path = header_safe(mail_from), add_delivered_to = header_safe(rcpt_to);
 	struct buf prefix = BUF_INIT(LDA_TRACE_HEADROOM);
 	const char *eol = msg->crlf ? "\r\n" : "\n";
 	size_t head = (size_t)(msg->data - msg->buf_);
@@ -253,7 +265,7 @@ void lda_message_add_trace(struct lda_message *msg, const char *mail_from, const
 		if (message_header_name_is(&f, "Return-Path"))
 			add_return_path = false;
 		else if (message_header_name_is(&f, "Delivered-To")) {
-			if (rcpt_to != NULL && same_address(f.value, f.value_len, rcpt_to))
+			if (add_delivered_to && same_address(f.value, f.value_len, rcpt_to))
 				add_delivered_to = false;
 		} else if (!message_header_name_is(&f, "X-Original-To"))
 			break;

@@ -428,6 +428,31 @@ def test_sandbox_profile_matches_binary(mail):
     assert "execve" not in fields["syscalls"].split()
 
 
+def test_parallel_deliveries_each_stored_once(mail):
+    """Twenty roost-lda processes at once into one mailbox (and its folder):
+    the store's locks serialise the UID assignments, nothing is lost."""
+    mail.lda_config = "lda_mailbox_autocreate = yes\n"
+    mail.start()
+    procs = []
+    for n in range(20):
+        args = ["-d", "jdoe@example.com"] + (["-m", "Par"] if n % 2 else [])
+        p = mail.popen_lda(*args)
+        procs.append((n, p))
+    for n, p in procs:
+        p.communicate(b"Message-ID: <par-%d@x>\n\n" % n + b"x" * (n * 5000) + b"\n",
+                      timeout=60)
+        assert p.returncode == EX_OK, (n, p.returncode)
+    inbox = mail.messages("jdoe@example.com")
+    folder = mail.messages("jdoe@example.com", "Par")
+    assert len(inbox) == 10 and len(folder) == 10
+    for n in range(20):
+        where = folder if n % 2 else inbox
+        assert sum(b"<par-%d@x>" % n in m for m in where) == 1
+    uidlist = (mail.maildir("jdoe@example.com") / "dovecot-uidlist").read_text()
+    uids = [line.split()[0] for line in uidlist.splitlines()[1:] if line.strip()]
+    assert len(uids) == len(set(uids)) == 10
+
+
 # ---- crash safety ----
 
 def build_storage_tool(tmp):

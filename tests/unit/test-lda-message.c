@@ -67,6 +67,16 @@ static void test_trace_null_and_missing_sender(void **state)
 	assert_trace("Subject: x\n\n", NULL, NULL, "Subject: x\n\n");
 }
 
+static void test_trace_refuses_line_breaks(void **state)
+{
+	(void)state;
+	/* An address that would forge a header field is never written. */
+	assert_trace("Subject: x\n\n", "a@b.c\nX-Evil: 1", "j@example.com\r\nBcc: x",
+		     "Subject: x\n\n");
+	assert_trace("Subject: x\n\n", "a@b.c", "j@example.com\tx",
+		     "Return-Path: <a@b.c>\nSubject: x\n\n");
+}
+
 static void test_trace_postfix_already_added(void **state)
 {
 	/* What Postfix's pipe with flags=DORqhu writes in front. */
@@ -332,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_trace_lf),
 		cmocka_unit_test(test_trace_crlf),
 		cmocka_unit_test(test_trace_null_and_missing_sender),
+		cmocka_unit_test(test_trace_refuses_line_breaks),
 		cmocka_unit_test(test_trace_postfix_already_added),
 		cmocka_unit_test(test_trace_deep_fields_do_not_count),
 		cmocka_unit_test(test_trace_mbox_from_line),
