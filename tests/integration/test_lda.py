@@ -203,6 +203,22 @@ def test_direct_mailbox_fallback_and_autocreate(mail):
     mail.wait_log(r"save failed to open mailbox \.\./evil: Invalid mailbox name")
 
 
+def test_direct_seed_layout_created_on_first_delivery(mail):
+    """The seed's mail_location = maildir:/home/vmail/%d/%n: the first
+    delivery creates the domain and user directories under the vmail-owned
+    base, and Landlock then covers what was just created."""
+    mail.start()
+    base = mail.tmp / "vmail"
+    base.mkdir()
+    os.chown(base, *vmail_ids())
+    r = mail.lda("-d", "jdoe@example.com", "-o", "mail_location=maildir:%s/%%d/%%n" % base,
+                 "-o", "mail_fsync=always", input=b"Subject: first\n\nbody\n")
+    assert r.returncode == EX_OK, r.stderr
+    assert len(os.listdir(base / "example.com" / "jdoe" / "new")) == 1
+    st = os.stat(base / "example.com" / "jdoe")
+    assert (st.st_uid, st.st_mode & 0o777) == (vmail_ids()[0], 0o700)
+
+
 def test_direct_recipient_delimiter(mail):
     mail.start()
     r = mail.lda("-f", "a@example.org", "-d", "jdoe+lists@example.com",
