@@ -6,35 +6,11 @@
  * reading the message, but no new processes, sockets or privileges.
  */
 #include "lda-sandbox.h"
+#include "storage/storage-syscalls.h"
 
 static const char *const lda_syscalls[] = {
-	/* Maildir: files in tmp/, the rename into new/, folders, uidlist. */
-	"openat",
-	"mkdirat",
-	"unlinkat",
-	"renameat",
-	"renameat2",
-	"linkat",
-	"fsync",
-	"fdatasync",
-	"getdents64",
-	"ftruncate",
-	"utimensat",
-	"statx",
-	"faccessat",
-	"faccessat2",
-	"pread64",
-	"pwrite64",
-	/* The same through the older calls glibc still makes on x86_64. */
-	"access",
-	"mkdir",
-	"rename",
-	"unlink",
-	"link",
-	/* Locks: flock with LOCK_NB, and a sleep between tries. */
-	"flock",
-	"nanosleep",
-	"clock_nanosleep",
+	/* Maildir work, with the same list as the mail processes: one store. */
+	MAIL_STORAGE_SYSCALLS,
 	NULL,
 };
 

@@ -212,7 +212,7 @@ def test_security_md_matches_compiled_profiles():
     m = re.search(r"\*\*base\*\* \(event loop, memory, IPC, logging through master\): (.*?), plus",
                   text)
     documented_base = m.group(1).replace("`", "").split()
-    for name in ("policy", "auth", "login", "imap", "pop3"):
+    for name in ("policy", "auth", "login", "imap", "pop3", "lda"):
         out = subprocess.run([str(BUILD / "libexec" / "roost" / ("roost-" + name)),
                               "--sandbox-profile"], capture_output=True, text=True,
                              check=True).stdout
