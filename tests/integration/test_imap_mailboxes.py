@@ -507,3 +507,72 @@ def test_many_mailboxes(server, box):
     lines = untagged(box.ok('LIST "" "*"'))
     assert len(lines) == 151
     assert lines[1] == '* LIST (\\HasNoChildren) "/" Many000'
+
+
+BAD_NAMES = [
+    b"../x", b"..", b"a/../../x", b"INBOX/../../x", b"~x", b"~/x", b"/etc/passwd", b"/x",
+    b"a//b", b".hidden", b"a/.b", b"a.b", b"&Jjo!", b"&AC4ALg-&AC4ALg-",
+    b"x" * 300, b"/".join([b"d"] * 40), b"&ZeVn", b"cur/..",
+]
+CONTROL_NAMES = [b"a\x00b", b"a\x01b", b"\x7f", b"a\rb", b"a\nb", b"\x1b[2J"]
+
+
+def snapshot(root, skip):
+    """Every path under root (but skip) with its type, size and mtime."""
+    state = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if os.path.join(dirpath, d) not in skip]
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            if path in skip:
+                continue
+            st = os.lstat(path)
+            state[path] = (st.st_mode, st.st_size if not os.path.isdir(path) else 0,
+                           st.st_mtime_ns if not os.path.isdir(path) else 0)
+    return state
+
+
+def literal_cmd(box, verb, name, extra=b""):
+    return box.cmd(verb + b" {%d+}\r\n" % len(name) + name + extra)[-1].split(b" ", 1)[1]
+
+
+def test_invalid_names_never_leave_the_mail_root(server, box):
+    """Invalid mailbox names get NO or BAD and nothing changes on disk
+    outside the user's Maildir (nor inside it, beyond what valid commands
+    do), whatever command carries them."""
+    box.ok("CREATE Valid")
+    box.ok("CREATE Valid/Child")
+    mail = str(maildir(server))
+    skip = {str(server.log_path), str(server.base_dir), str(server.tmp / "state")}
+    outside_before = snapshot(str(server.tmp), skip | {mail})
+    top_before = set(os.listdir("/")) | set("/tmp/" + n for n in os.listdir("/tmp"))
+    dirs_before = sorted(p for p, _, _ in os.walk(mail))
+    for name in BAD_NAMES + CONTROL_NAMES:
+        answers = [
+            literal_cmd(box, b"CREATE", name),
+            literal_cmd(box, b"DELETE", name),
+            literal_cmd(box, b"SUBSCRIBE", name),
+            literal_cmd(box, b"STATUS", name, b" (MESSAGES)"),
+            literal_cmd(box, b"SELECT", name),
+            literal_cmd(box, b"EXAMINE", name),
+            literal_cmd(box, b"GETQUOTAROOT", name),
+            box.cmd(b"RENAME Valid {%d+}\r\n" % len(name) + name)[-1].split(b" ", 1)[1],
+            box.cmd(b"RENAME {%d+}\r\n" % len(name) + name + b" Other")[-1].split(b" ", 1)[1],
+        ]
+        for answer in answers:
+            assert answer.startswith(b"NO") or answer.startswith(b"BAD"), (name, answers)
+    # UNSUBSCRIBE of an invalid name is refused too, LIST patterns find nothing.
+    assert literal_cmd(box, b"UNSUBSCRIBE", b"../x").startswith(b"NO")
+    assert untagged(box.ok('LIST "" "../*"')) == []
+    assert untagged(box.ok('LIST "../" "*"')) == []
+    assert untagged(box.ok('LIST "/" "*"')) == []
+    assert untagged(box.ok('LIST "~" "*"')) == []
+    assert snapshot(str(server.tmp), skip | {mail}) == outside_before
+    assert set(os.listdir("/")) | set("/tmp/" + n for n in os.listdir("/tmp")) == top_before
+    assert sorted(p for p, _, _ in os.walk(mail)) == dirs_before
+    # The session still works, and the valid names are all there.
+    assert untagged(box.ok('LIST "" "*"')) == [
+        '* LIST (\\HasNoChildren) "/" INBOX',
+        '* LIST (\\HasChildren) "/" Valid',
+        '* LIST (\\HasNoChildren) "/" Valid/Child',
+    ]
