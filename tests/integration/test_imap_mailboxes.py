@@ -576,3 +576,88 @@ def test_invalid_names_never_leave_the_mail_root(server, box):
         '* LIST (\\HasChildren) "/" Valid',
         '* LIST (\\HasNoChildren) "/" Valid/Child',
     ]
+
+
+def test_curl_list(server, box):
+    box.ok("CREATE Archive")
+    box.ok("CREATE &ZeVnLIqe-")
+    r = subprocess.run(["curl", "-s", "--max-time", "20", "--user", "%s:%s" % (USER, PASSWORD),
+                        "imap://127.0.0.1:%d/" % server.ports["imap"]],
+                       capture_output=True, timeout=30)
+    assert r.returncode == 0, r
+    assert r.stdout.decode().splitlines() == [
+        '* LIST (\\HasNoChildren) "/" INBOX',
+        '* LIST (\\HasNoChildren) "/" Archive',
+        '* LIST (\\HasNoChildren) "/" &ZeVnLIqe-',
+    ]
+    # A custom command: STATUS through curl's -X.
+    r = subprocess.run(["curl", "-s", "--max-time", "20", "--user", "%s:%s" % (USER, PASSWORD),
+                        "-X", "STATUS Archive (MESSAGES UIDNEXT)",
+                        "imap://127.0.0.1:%d/" % server.ports["imap"]],
+                       capture_output=True, timeout=30)
+    assert r.stdout.decode().splitlines() == ["* STATUS Archive (MESSAGES 0 UIDNEXT 1)"]
+
+
+def mbsync_config(server, local):
+    path = server.tmp / "mbsyncrc"
+    path.write_text(
+        "IMAPAccount roost\n"
+        "Host 127.0.0.1\nPort %d\nUser %s\nPass \"%s\"\nSSLType None\nAuthMechs LOGIN\n\n"
+        "IMAPStore remote\nAccount roost\n\n"
+        "MaildirStore local\nPath %s/\nInbox %s/INBOX\nSubFolders Verbatim\n\n"
+        "Channel sync\nFar :remote:\nNear :local:\nPatterns *\nCreate Both\n"
+        "Expunge Both\nSyncState *\n"
+        % (server.ports["imap"], USER, PASSWORD, local, local))
+    return path
+
+
+def run_mbsync(config, *args):
+    r = subprocess.run(["mbsync", "-c", str(config)] + list(args), capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    return r.stdout + r.stderr
+
+
+def server_has_fetch(box):
+    return not box.result("UID FETCH 1:* (FLAGS)").startswith("BAD")
+
+
+def test_mbsync(server, box):
+    """Debian's isync: mailbox listing, and (once FETCH and APPEND are in)
+    a two-way sync that finds nothing to do the second time."""
+    box.ok("CREATE Archive")
+    box.ok("CREATE Lists/roost")
+    local = server.tmp / "mbsync-local"
+    local.mkdir()
+    config = mbsync_config(server, local)
+    r = subprocess.run(["mbsync", "-c", str(config), "-l", "sync"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r
+    assert sorted(r.stdout.split()) == ["Archive", "INBOX", "Lists/roost"], r
+    if not server_has_fetch(box):
+        pytest.skip("FETCH is not in this build yet (imap-msg helper)")
+    put_messages(server, [MSG, MSG + b"second\r\n"])
+    put_messages(server, [MSG + b"archived\r\n"], ".Archive")
+    (local / "Outbox" / "cur").mkdir(parents=True)
+    (local / "Outbox" / "new").mkdir()
+    (local / "Outbox" / "tmp").mkdir()
+    (local / "Outbox" / "new" / "1.local.host").write_bytes(b"Subject: up\n\nfrom mbsync\n")
+    run_mbsync(config, "sync")
+    assert len(os.listdir(local / "INBOX" / "new")) + len(os.listdir(local / "INBOX" / "cur")) == 2
+    assert untagged(box.ok("STATUS Outbox (MESSAGES)")) == ["* STATUS Outbox (MESSAGES 1)"]
+
+    def messages():
+        found = set()
+        for root in (local, maildir(server)):
+            for dirpath, _, filenames in os.walk(root):
+                if os.path.basename(dirpath) in ("cur", "new"):
+                    found.update(os.path.join(dirpath, f) for f in filenames)
+        return found
+
+    before = messages()
+    out = run_mbsync(config, "sync")
+    # Second run: nothing to propagate in either direction.
+    assert messages() == before, out
+    m = re.findall(r"Far: \+(\d+) \*(\d+) #(\d+) -(\d+)\s+Near: \+(\d+) \*(\d+) #(\d+) -(\d+)",
+                   out)
+    assert not m or set(m[-1]) == {"0"}, out
