@@ -20,6 +20,19 @@ static const struct imap_command_def commands[] = {
 	{"NOOP", cmd_noop, 0, NULL, NULL},
 	{"SELECT", cmd_select, 0, NULL, NULL},
 	{"UNSELECT", cmd_unselect, IMAP_CMD_SELECTED, NULL, NULL},
+	/* Mailbox management (imap-box). */
+	{"COMPRESS", cmd_compress, 0, NULL, NULL},
+	{"CREATE", cmd_create, 0, NULL, NULL},
+	{"DELETE", cmd_delete, 0, NULL, NULL},
+	{"GETQUOTA", cmd_getquota, 0, NULL, NULL},
+	{"GETQUOTAROOT", cmd_getquotaroot, 0, NULL, NULL},
+	{"LIST", cmd_list, 0, NULL, NULL},
+	{"LSUB", cmd_lsub, 0, NULL, NULL},
+	{"RENAME", cmd_rename, 0, NULL, NULL},
+	{"SETQUOTA", cmd_setquota, 0, NULL, NULL},
+	{"STATUS", cmd_status, 0, NULL, NULL},
+	{"SUBSCRIBE", cmd_subscribe, 0, NULL, NULL},
+	{"UNSUBSCRIBE", cmd_unsubscribe, 0, NULL, NULL},
 };
 
 const struct imap_command_def *imap_command_find(const char *name)
@@ -37,4 +50,8 @@ void imap_write_capability(struct imap_client *client, struct buf *out)
 	(void)buf_append_str(out, "IMAP4rev1 IMAP4rev2 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE "
 				  "NAMESPACE UNSELECT");
 	(void)buf_append_str(out, client->set->imap_literal_minus ? " LITERAL-" : " LITERAL+");
+	/* Mailbox management (imap-box). */
+	(void)buf_append_str(out, " CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE STATUS=SIZE "
+				  "QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE UTF8=ACCEPT "
+				  "COMPRESS=DEFLATE");
 }
