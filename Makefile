@@ -5,6 +5,8 @@
 #   make check      install what the tests need, build, run every test
 #                   (unit, integration, sanitizers, fuzz smoke, style)
 #   make install    PREFIX, DESTDIR, SYSCONFDIR, LIBEXECDIR, MANDIR
+#   make check-package  build the Debian package, lintian it, install it
+#                   here, start it, log in, purge it (root; CI runs it)
 #
 # The compile rules live in mk/build.mk and are run once per variant:
 #   release  hardened, what gets installed
@@ -27,7 +29,7 @@ PYTEST_ARGS ?=
 
 
 .PHONY: all release test-build asan-build fuzz-build deps deps-build demo check check-unit \
-	check-integration check-asan check-style fuzz-smoke format install clean
+	check-integration check-asan check-style fuzz-smoke format install clean check-package
 
 all: release
 
@@ -75,6 +77,9 @@ check-asan: deps asan-build
 
 check-style:
 	@mk/check-style.sh
+
+check-package: deps
+	@$(PYTEST) tests/package $(PYTEST_ARGS)
 
 fuzz-smoke: fuzz-build
 	@mk/fuzz-smoke.sh build/fuzz $(or $(FUZZ_SECS),5)
