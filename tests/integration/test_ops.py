@@ -16,8 +16,8 @@ import subprocess
 
 import pytest
 
-from conftest import (BUILD, PASSWORD, ROOT, Roost, imap, imaps, need_root, pop3, start,
-                      wait_for)
+from conftest import (BUILD, PASSWORD, ROOT, Roost, connect, imap, imaps, need_root, pop3,
+                      start, wait_for)
 
 CONTRIB = ROOT / "contrib"
 CONF = ROOT / "conf"
@@ -88,14 +88,20 @@ def check_config_matches_fetch(config, values):
 
 
 def test_munin_plugin_against_running_server(server):
-    start(server)
+    start(server, "protocol imap {\n  mail_max_userip_connections = 1\n}\n")
     assert munin_run(server, "autoconf") == "yes\n"
-    # One plain and one TLS IMAP login, a POP3 login, two IMAP failures and
-    # one POP3 failure; one IMAP session stays open.
-    kept = imap(server)
-    kept.login("jdoe@example.com", PASSWORD)
+    # One TLS and one plain IMAP login, a POP3 login, two IMAP failures and
+    # one POP3 failure; one IMAP session stays open, so a second one of the
+    # same user is over mail_max_userip_connections.
     m = imaps(server)
     m.login("jdoe@example.com", PASSWORD)
+    m.logout()
+    wait_for(lambda: "sessions_now_imap 0" in server.adm("stats").stdout, what="TLS session end")
+    kept = imap(server)
+    kept.login("jdoe@example.com", PASSWORD)
+    m = imap(server)
+    with pytest.raises(imaplib.IMAP4.error):
+        m.login("jdoe@example.com", PASSWORD)
     m.logout()
     p = pop3(server)
     p.user("other@example.com")
@@ -117,11 +123,12 @@ def test_munin_plugin_against_running_server(server):
     values = multigraph_values(munin_run(server))
     check_config_matches_fetch(config, values)
     assert config["roost_logins"]["imap_tls.type"] == "DERIVE"
-    assert values["roost_logins"] == {"imap": "1", "imap_tls": "1", "pop3": "1", "pop3_tls": "0"}
+    # The refused login authenticated: it counts as a login and a refusal.
+    assert values["roost_logins"] == {"imap": "2", "imap_tls": "1", "pop3": "1", "pop3_tls": "0"}
     assert values["roost_failures"]["imap"] == "2"
     assert values["roost_failures"]["pop3"] == "1"
     assert int(values["roost_failures"]["penalties"]) >= 1
-    assert values["roost_failures"]["userip_limit"] == "0"
+    assert values["roost_failures"]["userip_limit"] == "1"
     assert values["roost_sessions"] == {"imap": "1", "pop3": "0", "users": "1"}
     procs = values["roost_processes"]
     assert procs["policy"] == "1" and procs["auth"] == "1"
@@ -229,8 +236,9 @@ def fail2ban_confdir(tmp):
 
 def roost_filter_matches(tmp, logfile, mode="normal"):
     confdir = fail2ban_confdir(tmp)
-    r = subprocess.run(["fail2ban-regex", "-c", str(confdir), str(logfile),
-                        "roost[mode=%s]" % mode], capture_output=True, text=True, timeout=120)
+    r = subprocess.run(["fail2ban-regex", "--print-all-matched", "-c", str(confdir),
+                        str(logfile), "roost[mode=%s]" % mode],
+                       capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     return int(re.search(r"Failregex: (\d+) total", r.stdout).group(1)), r.stdout
 
@@ -266,7 +274,8 @@ def test_fail2ban_roost_filter_on_file_log(server):
     # normal: one per connection; attempts: one per password tried.
     n, out = roost_filter_matches(server.tmp, server.log_path, "normal")
     assert n == 3, out
-    assert "127.0.0.1" in out
+    matched = out.split("Matched line(s):")[1].split("`-")[0]
+    assert matched.count("rip=127.0.0.1") == 3 and "Login: user" not in matched, out
     n, out = roost_filter_matches(server.tmp, server.log_path, "attempts")
     assert n == 4, out
     # A connection that never tries counts only in aggressive mode.
@@ -275,6 +284,18 @@ def test_fail2ban_roost_filter_on_file_log(server):
     server.wait_log(r"Disconnected \(no auth attempts")
     assert roost_filter_matches(server.tmp, server.log_path, "normal")[0] == 3
     assert roost_filter_matches(server.tmp, server.log_path, "aggressive")[0] == 4
+    # A password sent in the clear where that is refused counts, with its
+    # own address.
+    s, f = connect(server, "pop3", source="127.0.0.2")
+    f.readline()
+    f.write(b"USER jdoe@example.com\r\nQUIT\r\n")
+    f.flush()
+    f.readline()
+    s.close()
+    server.wait_log(r"\(tried to use disallowed plaintext auth\): user=<>, rip=127\.0\.0\.2")
+    n, out = roost_filter_matches(server.tmp, server.log_path, "normal")
+    matched = out.split("Matched line(s):")[1].split("`-")[0]
+    assert n == 4 and "rip=127.0.0.2" in matched, out
 
 
 @pytest.mark.parametrize("ident", ["roost", "dovecot"])
