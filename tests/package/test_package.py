@@ -29,6 +29,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 PACKAGE = "roost"
 MARKER = pathlib.Path("/var/lib/roost-package-test.installed")
 LOG = pathlib.Path("/var/log/roost.log")
+LDA_LOG = pathlib.Path("/var/log/roost-lda.log")
+LDA = pathlib.Path("/usr/lib/roost/deliver")
 USER = "jdoe@example.com"
 PASSWORD = "pkg test pass"
 
@@ -223,6 +225,7 @@ def install(built):
         for p in LOG.parent.glob("roost.log*"):
             if p != saved_log:
                 p.unlink()
+        LDA_LOG.unlink(missing_ok=True)
         if saved_log is not None:
             saved_log.rename(LOG)
         shutil.rmtree(state["home"], ignore_errors=True)
@@ -297,7 +300,16 @@ def test_installed_roost_starts_and_serves_logins(install):
         "service pop3-login {\n"
         "  inet_listener pop3 {\n    port = %d\n  }\n"
         "  inet_listener pop3s {\n    port = %d\n  }\n"
-        "}\n" % (LOG, ports["imap"], ports["imaps"], ports["pop3"], ports["pop3s"]))
+        "}\n"
+        # As 10-master.conf and 15-lda.conf say, for an MTA running the
+        # delivery agent as vmail.
+        "service auth {\n"
+        "  unix_listener auth-userdb {\n    mode = 0660\n    group = vmail\n  }\n"
+        "}\n"
+        "protocol lda {\n  log_path = %s\n}\n"
+        % (LOG, ports["imap"], ports["imaps"], ports["pop3"], ports["pop3s"], LDA_LOG))
+    LDA_LOG.touch()
+    os.chown(LDA_LOG, uid, gid)
     # Started as an init script would: it daemonizes and writes its pid file.
     r = run(["/usr/sbin/roost"], timeout=60)
     pid = int(wait_for(lambda: pathlib.Path("/run/roost/master.pid").exists() and
@@ -337,6 +349,28 @@ def test_installed_roost_starts_and_serves_logins(install):
              what="the POP3 login line")
 
 
+def test_installed_deliver_stores_for_pop3(install):
+    """The MTA's side: deliver (roost-lda) run as vmail, as Postfix's pipe
+    would, stores a message that POP3 then serves."""
+    if not LDA.exists():
+        pytest.skip("this tree has no roost-lda")
+    message = (b"From: sender@example.org\r\nTo: %s\r\nSubject: package test\r\n"
+               b"Message-ID: <pkg-test@example.org>\r\n\r\nDelivered by the package.\r\n"
+               % USER.encode())
+    r = subprocess.run(["setpriv", "--reuid=vmail", "--regid=vmail", "--clear-groups",
+                        str(LDA), "-f", "sender@example.org", "-d", USER],
+                       input=message, capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr.decode() + LDA_LOG.read_text()
+    p = poplib.POP3("127.0.0.1", install["ports"]["pop3"], timeout=20)
+    p.stls(context=tls_context())
+    p.user(USER)
+    p.pass_(PASSWORD)
+    assert p.stat()[0] == 1
+    lines = p.retr(1)[1]
+    assert b"Subject: package test" in lines and b"Delivered by the package." in lines
+    p.quit()
+
+
 def test_installed_munin_plugin(install):
     if shutil.which("munin-run") is None:
         pytest.skip("munin-node is not installed")
@@ -351,7 +385,8 @@ def test_installed_munin_plugin(install):
     assert run(base + ["autoconf"]).stdout == "yes\n"
     out = run(base).stdout
     logins = out.split("multigraph roost_logins\n")[1].split("multigraph")[0]
-    assert "imap_tls.value 1\n" in logins and "pop3_tls.value 1\n" in logins, out
+    assert "imap_tls.value 1\n" in logins, out
+    assert int(re.search(r"pop3_tls.value (\d+)", logins).group(1)) >= 1, out
     assert "multigraph roost_failures\nimap.value 1\n" in out, out
 
 
