@@ -10,6 +10,7 @@
  * build: gcc -O2 -pthread -o loginbench loginbench.c -lssl -lcrypto
  * usage: loginbench [--host 127.0.0.1] [--port 10143] [--clients 20] [--secs 20]
  *                   [--users 200] [--password pass] [--proto imap|pop3] [--tls]
+ *                   [--sessions N]   (stop after N sessions: for profiling)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,6 +40,7 @@ static int opt_users = 200;
 static const char *opt_password = "pass";
 static bool opt_pop3;
 static bool opt_tls;
+static unsigned int opt_sessions; /* 0 = no limit, run for --secs */
 
 static SSL_CTX *ssl_ctx;
 static atomic_uint user_counter;
@@ -250,6 +252,9 @@ static void *worker(void *arg)
 	while (now_secs() < deadline) {
 		double t = now_secs();
 
+		if (opt_sessions > 0 && atomic_fetch_add(&user_counter, 0) >= opt_sessions)
+			break;
+
 		if (one_session()) {
 			unsigned int i = atomic_fetch_add(&lat_count, 1);
 
@@ -297,7 +302,7 @@ static double rusage_secs(const struct rusage *ru)
 static void usage(void)
 {
 	fprintf(stderr, "usage: loginbench [--host H] [--port P] [--clients C] [--secs S] "
-			"[--users U] [--password PW] [--proto imap|pop3] [--tls]\n");
+			"[--users U] [--password PW] [--proto imap|pop3] [--tls] [--sessions N]\n");
 	exit(2);
 }
 
@@ -332,6 +337,8 @@ int main(int argc, char **argv)
 			opt_users = atoi(v);
 		else if (strcmp(a, "--password") == 0)
 			opt_password = v;
+		else if (strcmp(a, "--sessions") == 0)
+			opt_sessions = (unsigned int)atoi(v);
 		else if (strcmp(a, "--proto") == 0)
 			opt_pop3 = strcmp(v, "pop3") == 0;
 		else

@@ -12,8 +12,12 @@
 #   CONFIGS="baseline hp hp-reuse roost"   which servers to measure
 #   CLIENT=c|py        load generator: the C client (default) or loginbench.py
 #   SKIP_BUILD=1       use the existing build/release
+#   ROOST_BUILD=DIR    measure the roost under DIR (sbin/roost, libexec/roost/) instead;
+#                      implies SKIP_BUILD
 #   BENCH_ROOT=DIR     scratch directory (deleted and re-created)
 #   RESULTS=FILE       where to write the table (default bench/login/RESULTS.md)
+#   RAW_DIR=DIR        where the raw outputs are kept (default $BENCH_ROOT-raw-DATE)
+#   NOTE=TEXT          a paragraph for the top of the results file
 #   SETUP_ONLY=1       prepare $BENCH_ROOT (users, certificate, configs, client) and stop
 set -euo pipefail
 
@@ -27,7 +31,7 @@ MIN_AVAIL=${MIN_AVAIL:-"20 50"}
 CONFIGS=${CONFIGS:-"baseline hp hp-reuse roost"}
 CLIENT=${CLIENT:-c}
 RESULTS=${RESULTS:-$here/RESULTS.md}
-BUILD=$top/build/release
+BUILD=${ROOST_BUILD:-$top/build/release}
 PY=/usr/bin/python3
 NUSERS=200
 
@@ -71,7 +75,7 @@ done
 VMAIL_UID=$(id -u vmail)
 VMAIL_GID=$(id -g vmail)
 
-if [ -z "${SKIP_BUILD:-}" ]; then
+if [ -z "${SKIP_BUILD:-}" ] && [ -z "${ROOST_BUILD:-}" ]; then
 	log "building roost (make release)"
 	make -C "$top" release >/dev/null
 fi
@@ -83,7 +87,11 @@ stop_all() {
 	for pidf in "$ROOT"/dovecot/run/master.pid "$ROOT"/roost/run/master.pid; do
 		[ -f "$pidf" ] || continue
 		pid=$(cat "$pidf" 2>/dev/null || true)
-		[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true
+		# Only a master of ours: a stale pid file may name someone else's process.
+		case "$(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null)" in
+		*dovecot*"$ROOT"/* | *roost*"$ROOT"/*) kill -TERM "$pid" 2>/dev/null || true ;;
+		*) continue ;;
+		esac
 		for _ in $(seq 100); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
@@ -232,6 +240,17 @@ loadgen() { # args for loginbench
 		"$ROOT/bin/loginbench" "$@"
 	fi
 }
+# A rate measurement, with the server's CPU time per session split by
+# process kind (cpushare.py reads /proc before and after). $1 = master.pid
+measured_loadgen() {
+	local pidf=$1
+	shift
+	if [ "$CLIENT" = py ]; then
+		$PY "$here/cpushare.py" --master-pid-file "$pidf" -- $PY "$here/loginbench.py" "$@"
+	else
+		$PY "$here/cpushare.py" --master-pid-file "$pidf" -- "$ROOT/bin/loginbench" "$@"
+	fi
+}
 
 wait_port() {
 	for _ in $(seq 200); do
@@ -249,57 +268,86 @@ machine_note() {
 		"$(ps -eo pcpu=,comm= --sort=-pcpu | awk '$1 > 5 { printf "%s %s%%, ", $2, $1 }' | head -c 200)"
 }
 
-measure() { # $1 = label, $2 imap port, $3 imaps port, $4 pop3 port, $5 master.pid
+# Rates on one running server. $1 = label, $2 imap port, $3 imaps port,
+# $4 pop3 port, $5 master.pid
+measure_rates() {
 	local label=$1 out="$ROOT/out/$1"
 	mkdir -p "$out"
 	log "$label: warm-up"
 	loadgen --port "$2" --clients "$CLIENTS" --secs 2 >/dev/null 2>&1 || true
 	log "$label: IMAP logins"
 	machine_note >"$out/imap.machine"
-	loadgen --port "$2" --clients "$CLIENTS" --secs "$SECS" >"$out/imap.txt" 2>&1 || true
+	measured_loadgen "$5" --port "$2" --clients "$CLIENTS" --secs "$SECS" >"$out/imap.txt" 2>&1 || true
 	sleep 1
 	log "$label: IMAPS logins"
 	machine_note >"$out/imaps.machine"
-	loadgen --port "$3" --tls --clients "$CLIENTS" --secs "$SECS" >"$out/imaps.txt" 2>&1 || true
+	measured_loadgen "$5" --port "$3" --tls --clients "$CLIENTS" --secs "$SECS" >"$out/imaps.txt" 2>&1 || true
 	sleep 1
 	log "$label: POP3 logins"
 	loadgen --port "$4" --proto pop3 --clients "$CLIENTS" --secs 2 >/dev/null 2>&1 || true
 	machine_note >"$out/pop3.machine"
-	loadgen --port "$4" --proto pop3 --clients "$CLIENTS" --secs "$SECS" >"$out/pop3.txt" 2>&1 || true
-	sleep 2
-	log "$label: memory, $RSS_N idle IMAP sessions"
-	$PY "$here/rssbench.py" --n "$RSS_N" --port "$2" --master-pid-file "$5" >"$out/rss.txt" 2>&1 || true
-	sleep 2
-	log "$label: memory, $RSS_N idle IMAPS sessions"
-	$PY "$here/rssbench.py" --n "$RSS_N" --port "$3" --tls --master-pid-file "$5" >"$out/rss-tls.txt" 2>&1 || true
-	grep -h "rate=\|client CPU\|RESULT" "$out"/*.txt | sed "s/^/  $label: /" >&2 || true
+	measured_loadgen "$5" --port "$4" --proto pop3 --clients "$CLIENTS" --secs "$SECS" >"$out/pop3.txt" 2>&1 || true
 }
 
-run_dovecot() { # $1 = baseline | hp | hp-reuse
-	local conf="$ROOT/dovecot/dovecot-$1.conf"
-	: >"$ROOT/dovecot/dovecot.log"
+# Memory on a freshly started server, so that neither processes kept from
+# earlier sessions (Dovecot's service_count > 1) nor a heap grown by the rate
+# runs hides the cost of new sessions. $1 = label, $2 port, $3 = plain | tls,
+# $4 master.pid
+measure_rss() {
+	local out="$ROOT/out/$1" name=rss tls=
+	[ "$3" = tls ] && name=rss-tls && tls=--tls
+	log "$1: memory, $RSS_N idle IMAP${tls:+S} sessions"
+	$PY "$here/rssbench.py" --n "$RSS_N" --port "$2" $tls --master-pid-file "$4" >"$out/$name.txt" 2>&1 || true
+}
+
+start_dovecot() { # $1 = baseline | hp | hp-reuse
 	log "starting Dovecot ($1)"
-	dovecot -c "$conf"
+	dovecot -c "$ROOT/dovecot/dovecot-$1.conf"
 	wait_port $DC_IMAP
 	wait_port $DC_IMAPS
 	wait_port $DC_POP3
 	sleep 1
-	measure "dovecot-$1" $DC_IMAP $DC_IMAPS $DC_POP3 "$ROOT/dovecot/run/master.pid"
-	cp "$ROOT/dovecot/dovecot.log" "$ROOT/out/dovecot-$1/server.log"
-	stop_all
 }
 
-run_roost() { # $1 = process_min_avail
-	: >"$ROOT/roost/roost.log"
+start_roost() { # $1 = process_min_avail
 	log "starting roost (process_min_avail = $1)"
 	"$BUILD/sbin/roost" -c "$ROOT/roost/roost-$1.conf" --defaults "$ROOT/roost/default-roost"
 	wait_port $RO_IMAP
 	wait_port $RO_IMAPS
 	wait_port $RO_POP3
-	sleep 2
-	measure "roost-$1" $RO_IMAP $RO_IMAPS $RO_POP3 "$ROOT/roost/run/master.pid"
-	cp "$ROOT/roost/roost.log" "$ROOT/out/roost-$1/server.log"
+	sleep 2 # the pre-started mail processes
+}
+
+run_dovecot() { # $1 = baseline | hp | hp-reuse
+	local label="dovecot-$1" pidf="$ROOT/dovecot/run/master.pid"
+	: >"$ROOT/dovecot/dovecot.log"
+	start_dovecot "$1"
+	measure_rates "$label" $DC_IMAP $DC_IMAPS $DC_POP3 "$pidf"
 	stop_all
+	start_dovecot "$1"
+	measure_rss "$label" $DC_IMAP plain "$pidf"
+	stop_all
+	start_dovecot "$1"
+	measure_rss "$label" $DC_IMAPS tls "$pidf"
+	stop_all
+	cp "$ROOT/dovecot/dovecot.log" "$ROOT/out/$label/server.log"
+	grep -h "rate=\|client CPU\|RESULT\|  total " "$ROOT/out/$label"/*.txt | sed "s/^/  $label: /" >&2 || true
+}
+
+run_roost() { # $1 = process_min_avail
+	local label="roost-$1" pidf="$ROOT/roost/run/master.pid"
+	: >"$ROOT/roost/roost.log"
+	start_roost "$1"
+	measure_rates "$label" $RO_IMAP $RO_IMAPS $RO_POP3 "$pidf"
+	stop_all
+	start_roost "$1"
+	measure_rss "$label" $RO_IMAP plain "$pidf"
+	stop_all
+	start_roost "$1"
+	measure_rss "$label" $RO_IMAPS tls "$pidf"
+	stop_all
+	cp "$ROOT/roost/roost.log" "$ROOT/out/$label/server.log"
+	grep -h "rate=\|client CPU\|RESULT\|  total " "$ROOT/out/$label"/*.txt | sed "s/^/  $label: /" >&2 || true
 }
 
 if [ -n "${SETUP_ONLY:-}" ]; then
@@ -314,7 +362,7 @@ uname -a >"$ROOT/out/machine"
 	echo "cores: $(nproc)"
 	grep MemTotal /proc/meminfo
 	echo "Debian $(cat /etc/debian_version); $(dovecot --version | sed 's/^/Dovecot /'); $(openssl version)"
-	echo "roost: $(git -C "$top" log -1 --format='%h %s' 2>/dev/null || echo unknown)"
+	echo "roost: $(git -C "$top" log -1 --format='%h %s' 2>/dev/null || echo unknown) ($BUILD)"
 } >>"$ROOT/out/machine"
 date -u '+%Y-%m-%d %H:%M UTC' >"$ROOT/out/date"
 
@@ -331,5 +379,9 @@ for c in $CONFIGS; do
 done
 
 $PY "$here/report.py" --out-dir "$ROOT/out" --secs "$SECS" --clients "$CLIENTS" --rss-n "$RSS_N" \
-	--client "$CLIENT" --min-avail "$MIN_AVAIL" >"$RESULTS"
-log "wrote $RESULTS (raw output in $ROOT/out)"
+	--client "$CLIENT" --min-avail "$MIN_AVAIL" --note "${NOTE:-}" >"$RESULTS"
+# The scratch directory goes with the next run: keep the raw outputs.
+RAW_DIR=${RAW_DIR:-$ROOT-raw-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$RAW_DIR"
+cp -r "$ROOT/out/." "$RAW_DIR/"
+log "wrote $RESULTS (raw output in $RAW_DIR)"
