@@ -198,11 +198,13 @@ static bool one_session(void)
 			goto out;
 		}
 		snprintf(cmd, sizeof(cmd), "a LOGIN user%u %s\r\n", n, opt_password);
-		if (!conn_write(&c, cmd, strlen(cmd)) || !read_tagged(&c, "a", line, sizeof(line))) {
+		if (!conn_write(&c, cmd, strlen(cmd)) ||
+		    !read_tagged(&c, "a", line, sizeof(line))) {
 			session_error = "LOGIN";
 			goto out;
 		}
-		if (!conn_write(&c, "b LOGOUT\r\n", 10) || !read_tagged(&c, "b", line, sizeof(line))) {
+		if (!conn_write(&c, "b LOGOUT\r\n", 10) ||
+		    !read_tagged(&c, "b", line, sizeof(line))) {
 			session_error = "LOGOUT";
 			goto out;
 		}
@@ -374,7 +376,8 @@ int main(int argc, char **argv)
 	if (nlat > MAX_LAT)
 		nlat = MAX_LAT;
 	qsort(lat_ms, nlat, sizeof(*lat_ms), cmp_float);
-#define PCT(p) (nlat ? lat_ms[(unsigned int)((p) * nlat) < nlat ? (unsigned int)((p) * nlat) : nlat - 1] : 0.0)
+#define PCT(p) \
+	(nlat ? lat_ms[(unsigned int)((p)*nlat) < nlat ? (unsigned int)((p)*nlat) : nlat - 1] : 0.0)
 	double ccpu = rusage_secs(&ru1) - rusage_secs(&ru0);
 	unsigned long long tot = t1 - t0, idle = i1 - i0;
 
@@ -384,8 +387,8 @@ int main(int argc, char **argv)
 	       atomic_load(&fail_count), atomic_load(&done_count) / el);
 	printf("latency ms: p50=%.2f p90=%.2f p99=%.2f max=%.2f\n", PCT(0.5), PCT(0.9), PCT(0.99),
 	       PCT(1.0));
-	printf("client CPU=%.1fs (%.0f%% of one core); machine CPU busy=%.0f%% of %ld cores\n", ccpu,
-	       100 * ccpu / el, tot ? 100.0 * (double)(tot - idle) / (double)tot : 0.0,
+	printf("client CPU=%.1fs (%.0f%% of one core); machine CPU busy=%.0f%% of %ld cores\n",
+	       ccpu, 100 * ccpu / el, tot ? 100.0 * (double)(tot - idle) / (double)tot : 0.0,
 	       sysconf(_SC_NPROCESSORS_ONLN));
 	return 0;
 }

@@ -31,15 +31,68 @@
 
 /* Roughly roost-imap's allow-list: the common base plus file work. */
 static const char *const allowed[] = {
-	"read", "write", "readv", "writev", "close", "exit", "exit_group", "brk", "mmap", "munmap",
-	"mremap", "mprotect", "madvise", "rt_sigreturn", "rt_sigprocmask", "rt_sigaction",
-	"epoll_wait", "epoll_pwait", "epoll_ctl", "epoll_create1", "sendmsg", "recvmsg", "sendto",
-	"recvfrom", "fstat", "newfstatat", "lseek", "getpid", "gettid", "clock_gettime",
-	"getrandom", "futex", "fcntl", "timerfd_create", "timerfd_settime", "signalfd4", "openat",
-	"mkdirat", "unlinkat", "renameat", "renameat2", "linkat", "fsync", "fdatasync",
-	"getdents64", "ftruncate", "flock", "utimensat", "statx", "faccessat2", "faccessat",
-	"readlinkat", "fchmod", "fstatfs", "pread64", "pwrite64", "chdir", "inotify_init1",
-	"inotify_add_watch", "inotify_rm_watch", "sched_yield", NULL,
+	"read",
+	"write",
+	"readv",
+	"writev",
+	"close",
+	"exit",
+	"exit_group",
+	"brk",
+	"mmap",
+	"munmap",
+	"mremap",
+	"mprotect",
+	"madvise",
+	"rt_sigreturn",
+	"rt_sigprocmask",
+	"rt_sigaction",
+	"epoll_wait",
+	"epoll_pwait",
+	"epoll_ctl",
+	"epoll_create1",
+	"sendmsg",
+	"recvmsg",
+	"sendto",
+	"recvfrom",
+	"fstat",
+	"newfstatat",
+	"lseek",
+	"getpid",
+	"gettid",
+	"clock_gettime",
+	"getrandom",
+	"futex",
+	"fcntl",
+	"timerfd_create",
+	"timerfd_settime",
+	"signalfd4",
+	"openat",
+	"mkdirat",
+	"unlinkat",
+	"renameat",
+	"renameat2",
+	"linkat",
+	"fsync",
+	"fdatasync",
+	"getdents64",
+	"ftruncate",
+	"flock",
+	"utimensat",
+	"statx",
+	"faccessat2",
+	"faccessat",
+	"readlinkat",
+	"fchmod",
+	"fstatfs",
+	"pread64",
+	"pwrite64",
+	"chdir",
+	"inotify_init1",
+	"inotify_add_watch",
+	"inotify_rm_watch",
+	"sched_yield",
+	NULL,
 };
 
 static scmp_filter_ctx build_filter(void)
@@ -60,8 +113,9 @@ static void landlock(const char *dir)
 	struct landlock_ruleset_attr attr = {
 		.handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
 				     LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
-				     LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
-				     LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_DIR,
+				     LANDLOCK_ACCESS_FS_REMOVE_DIR |
+				     LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_REG |
+				     LANDLOCK_ACCESS_FS_MAKE_DIR,
 	};
 	struct landlock_path_beneath_attr pb = {.allowed_access = attr.handled_access_fs};
 	int rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
@@ -73,7 +127,8 @@ static void landlock(const char *dir)
 	    syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0)
 		_exit(4);
 	close(pb.parent_fd);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || syscall(SYS_landlock_restrict_self, rs, 0) < 0)
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    syscall(SYS_landlock_restrict_self, rs, 0) < 0)
 		_exit(5);
 	close(rs);
 }
@@ -134,7 +189,8 @@ int main(int argc, char **argv)
 
 					if (seccomp_load(ctx) < 0)
 						_exit(6);
-				} else if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) {
+				} else if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) <
+					   0) {
 					_exit(6);
 				}
 			}
@@ -156,8 +212,9 @@ int main(int argc, char **argv)
 	double wall = (double)(w1.tv_sec - w0.tv_sec) + (double)(w1.tv_nsec - w0.tv_nsec) / 1e9;
 
 	printf("fork%s: %d: per process parent %.0f us, child %.0f us, wall %.0f us\n",
-	       no_sandbox ? " + exit" : own_libseccomp ? " + landlock + libseccomp compile+load + exit"
-						: " + landlock + precompiled seccomp + exit",
+	       no_sandbox	? " + exit"
+	       : own_libseccomp ? " + landlock + libseccomp compile+load + exit"
+				: " + landlock + precompiled seccomp + exit",
 	       n, 1e6 * parent / n, 1e6 * child / n, 1e6 * wall / n);
 	return 0;
 }
