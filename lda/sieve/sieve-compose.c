@@ -199,6 +199,25 @@ bool sieve_compose_reject(struct sieve_result *result, const struct sieve_action
 			  const void *msg, size_t msg_size, const char *hostname, struct buf *out,
 			  struct sieve_outgoing *env_r)
 {
+	return sieve_compose_reject_text(result, action, msg, msg_size, hostname, NULL, NULL, out,
+					 env_r);
+}
+
+/* Appends text with every line ending in CRLF. */
+static void append_crlf_text(struct buf *out, const char *text)
+{
+	for (const char *p = text; *p != '\0'; p++) {
+		if (*p == '\n' && (p == text || p[-1] != '\r'))
+			(void)buf_append_c(out, '\r');
+		(void)buf_append_c(out, (uint8_t)*p);
+	}
+}
+
+bool sieve_compose_reject_text(struct sieve_result *result, const struct sieve_action *action,
+			       const void *msg, size_t msg_size, const char *hostname,
+			       const char *subject, const char *text, struct buf *out,
+			       struct sieve_outgoing *env_r)
+{
 	const struct sieve_settings *set = sieve_result_settings(result);
 	const struct sieve_envelope *env = sieve_result_envelope(result);
 	struct sieve_msgview *mv = sieve_result_msgview(result);
@@ -220,8 +239,11 @@ bool sieve_compose_reject(struct sieve_result *result, const struct sieve_action
 	add_common(out, hostname);
 	(void)buf_printf(out, "From: Mail Delivery Subsystem <%s>\r\n", clean(pool, pm));
 	(void)buf_printf(out, "To: <%s>\r\n", clean(pool, env->mail_from));
-	(void)buf_append_str(out, "Subject: Automatically rejected mail\r\n"
-				  "Auto-Submitted: auto-replied (rejected)\r\n"
+	if (subject != NULL)
+		(void)sieve_compose_header(out, "Subject", clean(pool, subject));
+	else
+		(void)buf_append_str(out, "Subject: Automatically rejected mail\r\n");
+	(void)buf_append_str(out, "Auto-Submitted: auto-replied (rejected)\r\n"
 				  "Precedence: bulk\r\n"
 				  "MIME-Version: 1.0\r\n");
 	(void)buf_printf(out,
@@ -231,9 +253,17 @@ bool sieve_compose_reject(struct sieve_result *result, const struct sieve_action
 			 boundary);
 	(void)buf_printf(out,
 			 "--%s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-			 "Content-Disposition: inline\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
-			 "Your message to <%s> was automatically rejected:\r\n%s\r\n",
-			 boundary, clean(pool, env->rcpt_to), action->reason);
+			 "Content-Disposition: inline\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+			 boundary);
+	if (text != NULL) {
+		append_crlf_text(out, text);
+		(void)buf_append_str(out, "\r\n");
+	} else {
+		(void)buf_printf(out, "Your message to <%s> was automatically rejected:\r\n",
+				 clean(pool, env->rcpt_to));
+		append_crlf_text(out, action->reason);
+		(void)buf_append_str(out, "\r\n");
+	}
 	(void)buf_printf(out,
 			 "--%s\r\nContent-Type: message/disposition-notification\r\n\r\n"
 			 "Reporting-UA: %s; roost Mail Delivery Agent\r\n",

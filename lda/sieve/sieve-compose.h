@@ -46,6 +46,16 @@ bool sieve_compose_vacation(struct sieve_result *result, const struct sieve_acti
 bool sieve_compose_reject(struct sieve_result *result, const struct sieve_action *action,
 			  const void *msg, size_t msg_size, const char *hostname, struct buf *out,
 			  struct sieve_outgoing *env_r);
+/*
+ * The same with the Subject and the human-readable text given (the LDA's
+ * rejection_subject and rejection_reason, already expanded; NULL for the
+ * defaults above). Both are sanitised: CR and LF in the subject become
+ * spaces, lone LFs in the text become CRLF.
+ */
+bool sieve_compose_reject_text(struct sieve_result *result, const struct sieve_action *action,
+			       const void *msg, size_t msg_size, const char *hostname,
+			       const char *subject, const char *text, struct buf *out,
+			       struct sieve_outgoing *env_r);
 
 /*
  * Appends a header field "Name: value" with value RFC 2047-encoded when it

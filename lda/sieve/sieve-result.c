@@ -850,7 +850,8 @@ static const char *redirect_dupid(struct sieve_result *r, const struct sieve_act
 }
 
 /* Why a redirect must not be sent (loop or already done), or NULL. */
-static const char *redirect_check(struct sieve_result *r, const struct sieve_action *a)
+static const char *redirect_check(struct sieve_result *r, const struct sieve_action *a,
+				  bool *loop_r)
 {
 	struct sieve_str *vals;
 	const char *id;
@@ -860,6 +861,7 @@ static const char *redirect_check(struct sieve_result *r, const struct sieve_act
 	n = sieve_msgview_get(r->msg, "x-sieve-redirected-from", false, &vals);
 	for (i = 0; i < n && r->env != NULL && r->env->rcpt_to != NULL; i++) {
 		if (strcasestr(vals[i].s, r->env->rcpt_to) != NULL) {
+			*loop_r = true;
 			return p_strdup_printf(r->pool,
 					       "not forwarding message to <%s>: the "
 					       "`x-sieve-redirected-from' header indicates a mail "
@@ -888,11 +890,15 @@ void sieve_result_decide(struct sieve_result *r)
 		if (a->type == SIEVE_ACTION_VACATION) {
 			sieve_vacation_decide(&vc, a);
 		} else if (a->type == SIEVE_ACTION_REDIRECT) {
-			const char *reason = redirect_check(r, a);
+			bool loop = false;
+			const char *reason = redirect_check(r, a, &loop);
 
 			if (reason != NULL) {
 				a->skip = true;
 				a->skip_reason = reason;
+				/* A loop must not lose the message; a repeat already
+				   went out the first time. */
+				a->skip_keep = loop;
 			}
 		} else if (a->type == SIEVE_ACTION_REJECT &&
 			   (r->env == NULL || r->env->mail_from == NULL ||
@@ -903,32 +909,35 @@ void sieve_result_decide(struct sieve_result *r)
 	}
 }
 
-void sieve_result_commit(struct sieve_result *r)
+void sieve_result_commit_action(struct sieve_result *r, unsigned int idx)
 {
 	struct sieve_vacation_ctx vc;
-	unsigned int i;
+	const struct sieve_action *a;
 
-	vacation_ctx(r, &vc);
-	if (r->env_ops == NULL || r->env_ops->duplicate_mark == NULL)
+	if (idx >= r->final_count || r->env_ops == NULL || r->env_ops->duplicate_mark == NULL)
 		return;
-	for (i = 0; i < r->final_count; i++) {
-		const struct sieve_action *a = &r->final[i];
+	a = &r->final[idx];
+	if (a->skip)
+		return;
+	vacation_ctx(r, &vc);
+	if (a->type == SIEVE_ACTION_VACATION) {
+		sieve_vacation_commit(&vc, a);
+	} else if (a->type == SIEVE_ACTION_REDIRECT) {
+		const char *id = redirect_dupid(r, a);
 
-		if (a->skip)
-			continue;
-		if (a->type == SIEVE_ACTION_VACATION) {
-			sieve_vacation_commit(&vc, a);
-		} else if (a->type == SIEVE_ACTION_REDIRECT) {
-			const char *id = redirect_dupid(r, a);
-
-			if (id != NULL)
-				r->env_ops->duplicate_mark(r->env_ctx, SIEVE_DUP_REDIRECT, id,
-							   strlen(id), time(NULL) + 86400);
-		} else if (a->type == SIEVE_ACTION_TRACK_DUPLICATE) {
-			r->env_ops->duplicate_mark(r->env_ctx, SIEVE_DUP_TEST, a->duplicate.id,
-						   a->duplicate.id_len, a->duplicate.expires);
-		}
+		if (id != NULL)
+			r->env_ops->duplicate_mark(r->env_ctx, SIEVE_DUP_REDIRECT, id, strlen(id),
+						   time(NULL) + 86400);
+	} else if (a->type == SIEVE_ACTION_TRACK_DUPLICATE) {
+		r->env_ops->duplicate_mark(r->env_ctx, SIEVE_DUP_TEST, a->duplicate.id,
+					   a->duplicate.id_len, a->duplicate.expires);
 	}
+}
+
+void sieve_result_commit(struct sieve_result *r)
+{
+	for (unsigned int i = 0; i < r->final_count; i++)
+		sieve_result_commit_action(r, i);
 }
 
 void sieve_result_print_executed(const struct sieve_result *r, struct buf *out)

@@ -368,9 +368,11 @@ struct sieve_action {
 		size_t id_len;
 		time_t expires;
 	} duplicate;
-	/* Decided by sieve_result_decide(): skip with the reason why. */
+	/* Decided by sieve_result_decide(): skip with the reason why, and
+	   whether the message must then be kept (a redirect loop). */
 	bool skip;
 	const char *skip_reason;
+	bool skip_keep;
 };
 
 enum sieve_status {
@@ -470,6 +472,12 @@ void sieve_result_decide(struct sieve_result *result);
  * redirects and duplicate-test ids in the duplicate database.
  */
 void sieve_result_commit(struct sieve_result *result);
+/*
+ * The same for action idx alone (skipped actions record nothing), so that
+ * a delivery can record each reply or redirect as soon as it went out and
+ * a retry after a later failure does not send it again.
+ */
+void sieve_result_commit_action(struct sieve_result *result, unsigned int idx);
 
 /* Appends the "Executed actions:" section of `sieve-test -e`. */
 void sieve_result_print_executed(const struct sieve_result *result, struct buf *out);
