@@ -8,10 +8,18 @@
 #include "../storage/mail-location.h"
 #include "sandbox/sandbox.h"
 
-/* Most Landlock paths one delivery needs. */
-#define LDA_SANDBOX_PATHS_MAX 6
+/* Most Landlock paths of the store (below) and of the Sieve scripts. */
+#define LDA_SANDBOX_STORE_PATHS_MAX 6
+#define LDA_SANDBOX_PATHS_MAX	    (LDA_SANDBOX_STORE_PATHS_MAX + 72)
 
 extern const struct sandbox_profile lda_sandbox;
+/*
+ * The submission helper when it speaks SMTP (submission_host): sockets for
+ * IPv4 and IPv6 TCP only, no filesystem, no exec. With sendmail_path it
+ * cannot be confined this way: NO_NEW_PRIVS would take the set-gid bit
+ * from Postfix's postdrop (see SECURITY.md).
+ */
+extern const struct sandbox_profile lda_submit_sandbox;
 
 /*
  * The paths roost-lda may use once confined: the user's home (may be NULL
@@ -22,6 +30,6 @@ extern const struct sandbox_profile lda_sandbox;
  * returns the count.
  */
 size_t lda_sandbox_paths(const struct mail_location *loc, const char *home, bool mountinfo,
-			 struct sandbox_path paths[LDA_SANDBOX_PATHS_MAX]);
+			 struct sandbox_path paths[LDA_SANDBOX_STORE_PATHS_MAX]);
 
 #endif

@@ -1,10 +1,14 @@
 /*
  * roost-lda's confinement: once the user is known and the store is set up,
  * it may touch that user's mail and nothing else. Landlock limits the
- * filesystem to the user's home and mail directories; seccomp allows the
- * Maildir work (create, write, fsync, rename, lock, wait for a lock) and
- * reading the message, but no new processes, sockets or privileges.
+ * filesystem to the user's home and mail directories (and the Sieve
+ * scripts, read-only); seccomp allows the Maildir work (create, write,
+ * fsync, rename, lock, wait for a lock) and reading the message, but no
+ * new processes, sockets or privileges. The submission helper's profile
+ * (SMTP only) is here too.
  */
+#include <sys/socket.h>
+
 #include "lda-sandbox.h"
 #include "storage/storage-syscalls.h"
 
@@ -22,8 +26,29 @@ const struct sandbox_profile lda_sandbox = {
 	.landlock_scope = true,
 };
 
+/* The submission helper speaking SMTP: one TCP connection per message. */
+static const char *const lda_submit_syscalls[] = {
+	"connect", "poll", "ppoll", "getsockopt", NULL,
+};
+
+static const struct sandbox_arg_rule lda_submit_arg_rules[] = {
+	{"socket", 0, AF_INET},
+	{"socket", 0, AF_INET6},
+	{NULL, 0, 0},
+};
+
+const struct sandbox_profile lda_submit_sandbox = {
+	.name = "lda-submit",
+	.syscalls = lda_submit_syscalls,
+	.arg_rules = lda_submit_arg_rules,
+	.landlock_fs = true,
+	/* TCP connect to submission_host is its job. */
+	.landlock_net = false,
+	.landlock_scope = true,
+};
+
 size_t lda_sandbox_paths(const struct mail_location *loc, const char *home, bool mountinfo,
-			 struct sandbox_path paths[LDA_SANDBOX_PATHS_MAX])
+			 struct sandbox_path paths[LDA_SANDBOX_STORE_PATHS_MAX])
 {
 	const char *dirs[] = {home, loc->root, loc->inbox, loc->index_dir, loc->control_dir};
 	size_t n = 0;
