@@ -8,6 +8,7 @@
 #ifndef ROOST_LDA_H
 #define ROOST_LDA_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -217,6 +218,8 @@ struct lda_delivery {
 	/* RFC 3463 code of a rejection ("5.2.2" mailbox full), for the MTA. */
 	const char *dsn;
 	unsigned int saved_count;
+	/* Sieve for this delivery (lda_filter_prepare), NULL for none. */
+	struct lda_filter *filter;
 };
 
 /*
@@ -249,16 +252,53 @@ void lda_log_format(struct buf *out, const char *format, const struct lda_delive
 void lda_deliver_log(const struct lda_delivery *d, bool failed, const char *fmt, ...)
 	ATTR_PRINTF(3, 4);
 
-/* ---- filtering (filter.c): where Sieve will run ---- */
+/* ---- filtering (filter.c): Sieve ---- */
+
+struct lda_filter;
+struct sandbox_identity;
+struct sandbox_path;
 
 /*
- * Decides what happens to the message and does it. This is the hook for the
- * Sieve engine (lda/sieve): it will run the user's and the global scripts on
- * d->msg with d's envelope and perform their actions through
- * lda_deliver_store() (fileinto), lda_deliver_keep() (keep and the implicit
- * keep) and the submission helper (redirect, reject, vacation). Until then it
- * keeps the message. Sets d->status.
+ * Prepares Sieve for one delivery, before the sandbox and as the user:
+ * reads the Sieve settings from plugin { } (with Pigeonhole's names),
+ * finds the scripts (sieve_before, the user's script or sieve_default,
+ * sieve_after), forks the submission helper (lda/submit.h) when a script
+ * may send mail, and arms the CPU-time backstop of sieve_max_cpu_time.
+ * Call it before sandbox_drop_privileges() when roost-lda already runs as
+ * the user (so a set-gid sendmail keeps working) and after it when started
+ * as root. Returns NULL when no script applies (the message is kept);
+ * problems are logged, never fatal.
+ */
+struct lda_filter *lda_filter_prepare(const struct roost_settings *set, const struct lda_user *user,
+				      const struct sandbox_identity *id);
+/*
+ * Writes the Landlock paths the scripts need into paths (at most max):
+ * each script and the include directories read-only, the directory of the
+ * user's sieve log read-write. Returns how many were written. f may be NULL.
+ */
+size_t lda_filter_sandbox_paths(const struct lda_filter *f, struct sandbox_path *paths, size_t max);
+
+/*
+ * Decides what happens to the message and does it, inside the sandbox:
+ * runs d->filter's scripts on d->msg with d's envelope (or keeps the
+ * message when d->filter is NULL), stores through lda_deliver_store() and
+ * lda_deliver_keep(), sends redirects, vacation replies and reject bounces
+ * through the submission helper, and records them in the user's duplicate
+ * database. A script that fails to compile or run keeps the message in
+ * the default mailbox, logs the error with file:line:column and appends it
+ * to the user's sieve log. Sets d->status (TEMPFAIL when the store or a
+ * redirect failed temporarily) and frees d->filter.
  */
 void lda_filter_run(struct lda_delivery *d);
+
+/*
+ * How deep roost-lda is inside malloc() and friends (maintained by the
+ * wrappers in lda/malloc-guard.c, linked into roost-lda only), so that the
+ * CPU-time backstop never jumps out of the allocator. The wrappers call
+ * lda_backstop_malloc_left() when the depth is back to zero: it makes the
+ * jump the backstop deferred, if any.
+ */
+extern volatile sig_atomic_t lda_backstop_malloc_depth;
+void lda_backstop_malloc_left(void);
 
 #endif

@@ -387,6 +387,12 @@ int main(int argc, char **argv)
 	int input_fd = STDIN_FILENO;
 
 	child_describe_sandbox(argc, argv, &lda_sandbox);
+	if (argc == 2 && strcmp(argv[1], "--sandbox-profile=submit") == 0) {
+		static char opt[] = "--sandbox-profile";
+		char *args[] = {argv[0], opt, NULL};
+
+		child_describe_sandbox(2, args, &lda_submit_sandbox);
+	}
 	log_init_stderr("lda: ");
 	log_set_fatal_callback(lda_fatal_exit);
 	(void)signal(SIGPIPE, SIG_IGN);
@@ -456,10 +462,16 @@ int main(int argc, char **argv)
 	if (overridden(&opts, "mail_location"))
 		(void)str_copy(user.mail, sizeof(user.mail), set->mail_location);
 
-	/* 5. Become the user, then set up the store as the user. */
+	/* 5. Become the user, then set up the store as the user. Sieve's
+	   scripts and submission helper come before NO_NEW_PRIVS when we
+	   already are the user, so a set-gid sendmail (postdrop) still works. */
 	lda_identity(set, &user, &id);
 	id.vsz_limit = set->default_vsz_limit + 2 * set->lda_max_message_size;
+	if (!id.change_user)
+		d.filter = lda_filter_prepare(set, &user, &id);
 	sandbox_drop_privileges(&lda_sandbox, &id);
+	if (id.change_user)
+		d.filter = lda_filter_prepare(set, &user, &id);
 	if (opts.path != NULL) {
 		input_fd = open(opts.path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (input_fd < 0)
@@ -471,13 +483,14 @@ int main(int argc, char **argv)
 		log_warning("chdir(%s) failed: %m", user.home);
 	/* The recipient when neither -a nor the header names one (uname()). */
 	user_address(set, opts.user != NULL ? opts.user : user.name, host_addr, sizeof(host_addr));
-	/* Sieve's submission helper (redirect, vacation) will be forked here. */
 	charset_set_iconv_enabled(false);
 
 	/* 6. Confine, then read the message. */
 	id.paths = paths;
 	id.path_count = lda_sandbox_paths(mail_storage_location(storage), user.home,
 					  access(mounts_file, F_OK) == 0, paths);
+	id.path_count += lda_filter_sandbox_paths(d.filter, paths + id.path_count,
+						  LDA_SANDBOX_PATHS_MAX - id.path_count);
 	sandbox_confine(&lda_sandbox, &id);
 
 	switch (lda_message_read(input_fd, set->lda_max_message_size, &msg, &input_size, &error)) {

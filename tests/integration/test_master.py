@@ -212,13 +212,18 @@ def test_security_md_matches_compiled_profiles():
     m = re.search(r"\*\*base\*\* \(event loop, memory, IPC, logging through master\): (.*?), plus",
                   text)
     documented_base = m.group(1).replace("`", "").split()
-    for name in ("policy", "auth", "login", "imap", "pop3", "lda"):
-        out = subprocess.run([str(BUILD / "libexec" / "roost" / ("roost-" + name)),
-                              "--sandbox-profile"], capture_output=True, text=True,
-                             check=True).stdout
+    profiles = [(name, "roost-" + name, "--sandbox-profile", "fs=deny net=deny scope=on")
+                for name in ("policy", "auth", "login", "imap", "pop3", "lda")]
+    # roost-lda's submission helper speaks SMTP: TCP allowed, no files.
+    profiles.append(("lda-submit", "roost-lda", "--sandbox-profile=submit",
+                     "fs=deny net=off scope=on"))
+    for name, binary, option, landlock in profiles:
+        out = subprocess.run([str(BUILD / "libexec" / "roost" / binary), option],
+                             capture_output=True, text=True, check=True).stdout
         fields = dict(line.split(":", 1) for line in out.splitlines())
+        assert fields["profile"].strip() == name
         assert fields["base"].split() == documented_base
-        assert fields["landlock"].strip() == "fs=deny net=deny scope=on", name
+        assert fields["landlock"].strip() == landlock, name
         syscalls = [s.split("(")[0] for s in fields["syscalls"].split()]
         m = re.search(r"- (?:\*\*\w+\*\*, )*\*\*%s\*\*(?:, \*\*\w+\*\*)*: (.*?)(?= - \*\*|OpenSSL:)"
                       % name, text)
