@@ -18,6 +18,7 @@ static const struct imap_command_def commands[] = {
 	{"LOGOUT", cmd_logout, 0, NULL, NULL},
 	{"NAMESPACE", cmd_namespace, 0, NULL, NULL},
 	{"NOOP", cmd_noop, 0, NULL, NULL},
+	{"SEARCH", cmd_search, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
 	{"SELECT", cmd_select, 0, NULL, NULL},
 	{"UNSELECT", cmd_unselect, IMAP_CMD_SELECTED, NULL, NULL},
 };
@@ -37,4 +38,6 @@ void imap_write_capability(struct imap_client *client, struct buf *out)
 	(void)buf_append_str(out, "IMAP4rev1 IMAP4rev2 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE "
 				  "NAMESPACE UNSELECT");
 	(void)buf_append_str(out, client->set->imap_literal_minus ? " LITERAL-" : " LITERAL+");
+	/* Searching and ordering. */
+	(void)buf_append_str(out, " ESEARCH SEARCHRES WITHIN");
 }

@@ -186,4 +186,23 @@ void cmd_check(struct imap_cmd *cmd);
 void cmd_namespace(struct imap_cmd *cmd);
 void cmd_idle(struct imap_cmd *cmd);
 
+/* ---- searching and ordering (cmd-search.c, cmd-sort.c, cmd-thread.c,
+   search-run.c; internals in search.h and search-run.h) ---- */
+void cmd_search(struct imap_cmd *cmd);
+/*
+ * For every command that takes a sequence set: parses str (len bytes) and
+ * resolves it on the selected mailbox into a normalized set of sequence
+ * numbers (uid false) or UIDs (uid true). "$" (RFC 5182) is the result the
+ * last SEARCH RETURN (SAVE) stored, limited to messages still in the view
+ * (empty when nothing was saved since SELECT, or the save failed): no
+ * error. Other UID sets come back as written ("*" = the highest UID, or
+ * UIDNEXT in an empty mailbox); intersect them with the view, e.g. with
+ * imap_seqset_uid_iter. Sequence numbers beyond the mailbox are
+ * IMAP_SEQSET_OUT_OF_RANGE (RFC 9051: answer BAD). Other errors are BAD
+ * with *error_r. *out_r is replaced; clear it with imap_seqset_clear.
+ */
+enum imap_seqset_error imap_seqset_resolve_client(struct imap_client *client, const char *str,
+						  size_t len, bool uid, struct imap_seqset *out_r,
+						  const char **error_r);
+
 #endif
