@@ -20,6 +20,8 @@ static const struct imap_command_def commands[] = {
 	{"NOOP", cmd_noop, 0, NULL, NULL},
 	{"SEARCH", cmd_search, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
 	{"SELECT", cmd_select, 0, NULL, NULL},
+	{"SORT", cmd_sort, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
+	{"THREAD", cmd_thread, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
 	{"UNSELECT", cmd_unselect, IMAP_CMD_SELECTED, NULL, NULL},
 };
 
@@ -39,5 +41,6 @@ void imap_write_capability(struct imap_client *client, struct buf *out)
 				  "NAMESPACE UNSELECT");
 	(void)buf_append_str(out, client->set->imap_literal_minus ? " LITERAL-" : " LITERAL+");
 	/* Searching and ordering. */
-	(void)buf_append_str(out, " ESEARCH SEARCHRES WITHIN");
+	(void)buf_append_str(out, " ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY ESORT "
+				  "THREAD=REFERENCES THREAD=ORDEREDSUBJECT");
 }

@@ -189,6 +189,8 @@ void cmd_idle(struct imap_cmd *cmd);
 /* ---- searching and ordering (cmd-search.c, cmd-sort.c, cmd-thread.c,
    search-run.c; internals in search.h and search-run.h) ---- */
 void cmd_search(struct imap_cmd *cmd);
+void cmd_sort(struct imap_cmd *cmd);
+void cmd_thread(struct imap_cmd *cmd);
 /*
  * For every command that takes a sequence set: parses str (len bytes) and
  * resolves it on the selected mailbox into a normalized set of sequence

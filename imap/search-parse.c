@@ -45,14 +45,8 @@ static bool fail(struct parse_ctx *ctx, enum search_parse_result result, const c
 
 static struct search_key *new_key(struct parse_ctx *ctx, enum search_key_type type)
 {
-	struct search_key *key;
+	struct search_key *key = p_malloc(ctx->pool, sizeof(*key));
 
-	if (++ctx->keys > ctx->max_keys) {
-		(void)fail(ctx, SEARCH_PARSE_LIMIT,
-			   "Search program has too many keys (imap_search_max_keys)");
-		return NULL;
-	}
-	key = p_malloc(ctx->pool, sizeof(*key));
 	if (key == NULL) {
 		(void)fail(ctx, SEARCH_PARSE_LIMIT, "Search program is too large");
 		return NULL;
@@ -492,6 +486,12 @@ static struct search_key *parse_key(struct parse_ctx *ctx, const struct imap_arg
 	if (depth > ctx->max_depth) {
 		(void)fail(ctx, SEARCH_PARSE_LIMIT,
 			   "Search program is nested too deeply (imap_search_max_depth)");
+		return NULL;
+	}
+	/* Keys as the client wrote them: a group, NOT and OR count once. */
+	if (++ctx->keys > ctx->max_keys) {
+		(void)fail(ctx, SEARCH_PARSE_LIMIT,
+			   "Search program has too many keys (imap_search_max_keys)");
 		return NULL;
 	}
 	if (imap_arg_get_list(arg, &list, &count))

@@ -433,18 +433,10 @@ void imap_search_write_esearch(struct imap_cmd *cmd, unsigned int opts, const ui
 	if (cmd->uid)
 		(void)buf_append_str(&out, " UID");
 	if (count > 0) {
+		/* For SORT, MIN and MAX are the first and last in sort
+		   order (RFC 5267), as Dovecot answers. */
 		size_t min = 0, max = count - 1;
 
-		if (!sorted) {
-			/* Ascending already. */
-		} else {
-			for (size_t i = 0; i < count; i++) {
-				if (nums[i] < nums[min])
-					min = i;
-				if (nums[i] > nums[max])
-					max = i;
-			}
-		}
 		if ((opts & SEARCH_RETURN_MIN) != 0)
 			(void)buf_printf(&out, " MIN %u", nums[min]);
 		if ((opts & SEARCH_RETURN_MAX) != 0)
@@ -462,18 +454,19 @@ void imap_search_write_esearch(struct imap_cmd *cmd, unsigned int opts, const ui
 				highest = modseqs[max];
 		}
 	}
-	if ((opts & SEARCH_RETURN_COUNT) != 0)
-		(void)buf_printf(&out, " COUNT %zu", count);
 	if ((opts & SEARCH_RETURN_ALL) != 0 && count > 0) {
 		(void)buf_append_str(&out, " ALL ");
 		if (!sorted) {
 			write_set(&out, nums, count);
 		} else {
-			/* Sort order: ranges only where numbers ascend by one. */
+			/* In sort order, so no ranges. */
 			for (size_t i = 0; i < count; i++)
 				(void)buf_printf(&out, "%s%u", i == 0 ? "" : ",", nums[i]);
 		}
 	}
+	/* Dovecot's order of the items: MIN MAX ALL COUNT. */
+	if ((opts & SEARCH_RETURN_COUNT) != 0)
+		(void)buf_printf(&out, " COUNT %zu", count);
 	if (modseq && count > 0)
 		(void)buf_printf(&out, " MODSEQ %llu", (unsigned long long)highest);
 	(void)buf_append_str(&out, "\r\n");

@@ -243,3 +243,326 @@ def test_uid_search_and_plain_search_lines(box):
     assert search_numbers(lines) == uids[1:3]
     lines = box.ok("SEARCH NOT ALL")
     assert lines == ["* SEARCH"]
+
+
+def test_capabilities(server):
+    start(server)
+    raw = Raw(server)
+    lines = raw.ok("CAPABILITY")
+    caps = lines[0].split()
+    for c in ("ESEARCH", "SEARCHRES", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=REFERENCES",
+              "THREAD=ORDEREDSUBJECT", "WITHIN"):
+        assert c in caps, (c, lines)
+    raw.close()
+
+
+# ---- RFC 4731 and RFC 5182 sequences ----
+
+def smith_mailbox():
+    """12 messages; FLAGGED SINCE 1-Feb-1994 NOT FROM "Smith" matches 2, 10
+    and 11, as in the examples of RFC 4731 and RFC 5182."""
+    msgs = []
+    for i in range(1, 13):
+        sender = "Smith <smith@example.com>" if i in (4, 7) else "Other%d <o%d@example.com>" % (i, i)
+        data = ("From: %s\r\nSubject: m%d\r\nDate: Mon, 7 Feb 1994 12:00:00 +0000\r\n\r\n"
+                "body %d\r\n" % (sender, i, i)).encode()
+        flagged = i in (2, 4, 7, 10, 11, 12)
+        when = day("20-Jan-1994") if i == 12 else day("3-Feb-1994")
+        msgs.append((data, "F" if flagged else "S", when))
+    return msgs
+
+
+def test_esearch_rfc4731_examples(server):
+    put_messages(server, smith_mailbox())
+    start(server)
+    raw = Raw(server)
+    raw.ok("SELECT INBOX")
+    raw.n = 281
+    lines = raw.ok('SEARCH RETURN (MIN COUNT) FLAGGED SINCE 1-Feb-1994 NOT FROM "Smith"')
+    assert lines == ['* ESEARCH (TAG "t282") MIN 2 COUNT 3']
+    lines = raw.ok('SEARCH RETURN () FLAGGED SINCE 1-Feb-1994 NOT FROM "Smith"')
+    assert lines == ['* ESEARCH (TAG "t283") ALL 2,10:11']
+    lines = raw.ok('SEARCH RETURN (MIN MAX COUNT ALL) FLAGGED SINCE 1-Feb-1994 NOT FROM "Smith"')
+    assert lines == ['* ESEARCH (TAG "t284") MIN 2 MAX 11 ALL 2,10:11 COUNT 3']
+    lines = raw.ok("UID SEARCH ALL")
+    uids = search_numbers(lines)
+    lines = raw.ok("UID SEARCH RETURN (MIN MAX) 1:5000")
+    assert lines == ['* ESEARCH (TAG "t286") UID MIN %d MAX %d' % (uids[0], uids[-1])]
+    lines = raw.ok("SEARCH RETURN (COUNT) SUBJECT nothing-like-this")
+    assert lines == ['* ESEARCH (TAG "t287") COUNT 0']
+    lines = raw.ok("SEARCH RETURN (MIN MAX ALL) SUBJECT nothing-like-this")
+    assert lines == ['* ESEARCH (TAG "t288")']
+    # MODSEQ with ESEARCH (RFC 4731 3.2) and with SEARCH (RFC 7162 3.1.5).
+    lines = raw.ok("SEARCH RETURN (MIN) MODSEQ 1")
+    assert re.fullmatch(r'\* ESEARCH \(TAG "t289"\) MIN 1 MODSEQ \d+', lines[0]), lines
+    lines = raw.ok("SEARCH MODSEQ 1 FLAGGED")
+    assert re.fullmatch(r"\* SEARCH 2 4 7 10 11 12 \(MODSEQ \d+\)", lines[0]), lines
+    lines = raw.ok("SEARCH MODSEQ 18446744073709551 FLAGGED")
+    assert lines == ["* SEARCH"]
+    raw.close()
+
+
+def test_searchres_rfc5182_examples(server):
+    put_messages(server, smith_mailbox())
+    start(server)
+    raw = Raw(server)
+    raw.ok("SELECT INBOX")
+    # $ before any SAVE is the empty set.
+    assert raw.ok("SEARCH $") == ["* SEARCH"]
+    # SAVE alone returns no ESEARCH (RFC 5182 2.4).
+    assert raw.ok('SEARCH RETURN (SAVE) FLAGGED SINCE 1-Feb-1994 NOT FROM "Smith"') == []
+    assert search_numbers(raw.ok("SEARCH $")) == [2, 10, 11]
+    uids = search_numbers(raw.ok("UID SEARCH ALL"))
+    assert search_numbers(raw.ok("UID SEARCH UID $")) == [uids[1], uids[9], uids[10]]
+    assert search_numbers(raw.ok("SEARCH $ SUBJECT m10")) == [10]
+    assert search_numbers(raw.ok("SEARCH OR $ 1")) == [1, 2, 10, 11]
+    # SAVE with MIN and MAX stores just those (RFC 5182 2.4).
+    lines = raw.ok("SEARCH RETURN (SAVE MIN MAX) FLAGGED")
+    assert lines == ['* ESEARCH (TAG "t%d") MIN 2 MAX 12' % raw.n]
+    assert search_numbers(raw.ok("SEARCH $")) == [2, 12]
+    lines = raw.ok("SEARCH RETURN (SAVE MIN) FLAGGED")
+    assert search_numbers(raw.ok("SEARCH $")) == [2]
+    lines = raw.ok("SEARCH RETURN (SAVE COUNT MIN) FLAGGED")
+    assert lines == ['* ESEARCH (TAG "t%d") MIN 2 COUNT 6' % raw.n]
+    assert search_numbers(raw.ok("SEARCH $")) == [2, 4, 7, 10, 11, 12]
+    # A BAD leaves the saved result, a NO empties it.
+    lines, tagged = raw.cmd("SEARCH RETURN (SAVE) FLAGGED (")
+    assert tagged.startswith("BAD")
+    assert search_numbers(raw.ok("SEARCH $")) == [2, 4, 7, 10, 11, 12]
+    lines, tagged = raw.cmd("SEARCH RETURN (SAVE) CHARSET KOI8-R FLAGGED")
+    assert tagged.startswith("NO [BADCHARSET (UTF-8 US-ASCII)]"), tagged
+    assert raw.ok("SEARCH $") == ["* SEARCH"]
+    # UID SEARCH saves too; the saved result survives expunges of others.
+    raw.ok("UID SEARCH RETURN (SAVE) SUBJECT m11")
+    assert search_numbers(raw.ok("SEARCH $")) == [11]
+    # SELECT resets it.
+    raw.ok("SELECT INBOX")
+    assert raw.ok("SEARCH $") == ["* SEARCH"]
+    raw.close()
+
+
+def test_imap4rev2_uses_esearch(server):
+    put_messages(server, smith_mailbox())
+    start(server)
+    raw = Raw(server)
+    raw.ok("ENABLE IMAP4rev2")
+    raw.ok("SELECT INBOX")
+    lines = raw.ok("SEARCH FLAGGED")
+    assert lines == ['* ESEARCH (TAG "t%d") ALL 2,4,7,10:12' % raw.n]
+    lines = raw.ok("SEARCH SUBJECT nothing-like-this")
+    assert lines == ['* ESEARCH (TAG "t%d")' % raw.n]
+    uids = None
+    lines = raw.ok("UID SEARCH SUBJECT m3")
+    assert re.fullmatch(r'\* ESEARCH \(TAG "t%d"\) UID ALL \d+' % raw.n, lines[0]), lines
+    raw.close()
+
+
+def test_badcharset_and_bad_input(box):
+    lines, tagged = box.cmd("SEARCH CHARSET ISO-8859-1 FROM alice")
+    assert tagged.startswith("NO [BADCHARSET (UTF-8 US-ASCII)]"), tagged
+    assert search_numbers(box.ok("SEARCH CHARSET US-ASCII FROM alice")) == [1]
+    assert search_numbers(box.ok("SEARCH CHARSET utf-8 FROM alice")) == [1]
+    bad = [
+        "SEARCH (FROM alice",            # unbalanced
+        "SEARCH FROM alice)",
+        "SEARCH NOSUCHKEY",
+        "SEARCH FROM",                   # missing argument
+        "SEARCH OR SEEN",
+        "SEARCH NOT",
+        "SEARCH ()",
+        "SEARCH BEFORE 32-Feb-1994",
+        "SEARCH SINCE yesterday",
+        "SEARCH ON 1-Foo-1994",
+        "SEARCH LARGER -5",
+        "SEARCH LARGER 99999999999999999999999",
+        "SEARCH UID 1:x",
+        "SEARCH 0",
+        "SEARCH HEADER \"\" x",
+        "SEARCH HEADER \"a:b\" x",
+        "SEARCH CHARSET",
+        "SEARCH",
+        "SEARCH RETURN (BOGUS) ALL",
+        "SEARCH RETURN ALL",
+        "SEARCH MODSEQ x",
+        "SEARCH MODSEQ \"/flags/\\\\Seen\" bogus 5",
+        "SEARCH YOUNGER 0",
+        "SEARCH KEYWORD (a)",
+        "SEARCH \"FROM\" alice",
+        "SEARCH " + "(" * 40 + "ALL" + ")" * 40,
+        "SEARCH " + "NOT " * 100 + "ALL",
+        "SEARCH " + "OR ALL " * 100 + "ALL",
+        "SEARCH " + " ".join(["SEEN"] * 1500),
+    ]
+    for cmd in bad:
+        lines, tagged = box.cmd(cmd)
+        assert tagged.startswith("BAD"), (cmd, tagged)
+    lines, tagged = box.cmd("SEARCH " + "NOT " * 100 + "ALL")
+    assert "[LIMIT]" in tagged and "imap_search_max_depth" in tagged, tagged
+    lines, tagged = box.cmd("SEARCH " + " ".join(["SEEN"] * 1500))
+    assert "[LIMIT]" in tagged and "imap_search_max_keys" in tagged, tagged
+    # The session goes on.
+    assert search_numbers(box.ok("SEARCH FROM alice")) == [1]
+    # Just below the limits works.
+    assert search_numbers(box.ok("SEARCH " + "NOT " * 30 + "SEEN")) == [1]
+    assert search_numbers(box.ok("SEARCH " + " ".join(["UNSEEN"] * 900))) == [2, 3, 4, 5]
+
+
+def test_search_limits_are_settings(server):
+    put_messages(server, [PLAIN])
+    start(server, "imap_search_max_depth = 3\nimap_search_max_keys = 5\n")
+    raw = Raw(server)
+    raw.ok("SELECT INBOX")
+    raw.ok("SEARCH NOT NOT NOT ALL")
+    lines, tagged = raw.cmd("SEARCH NOT NOT NOT NOT ALL")
+    assert tagged.startswith("BAD [LIMIT]"), tagged
+    raw.ok("SEARCH SEEN SEEN SEEN SEEN SEEN")
+    lines, tagged = raw.cmd("SEARCH SEEN SEEN SEEN SEEN SEEN SEEN")
+    assert tagged.startswith("BAD [LIMIT]"), tagged
+    raw.close()
+
+
+def test_utf8_accept_refuses_charset(box):
+    box.ok("ENABLE UTF8=ACCEPT")
+    lines, tagged = box.cmd("SEARCH CHARSET UTF-8 ALL")
+    assert tagged.startswith("BAD"), tagged
+
+
+def test_imaplib_search(server):
+    put_messages(server, [m[0] for m in MESSAGES])
+    start(server)
+    m = login(server)
+    m.select("INBOX")
+    typ, data = m.search(None, "FROM", '"alice"')
+    assert typ == "OK" and data == [b"1"]
+    typ, data = m.uid("SEARCH", "TEXT", "swordfish")
+    assert typ == "OK" and len(data[0].split()) == 1
+    m.literal = "GRÜSSE aus".encode()
+    typ, data = m.search("UTF-8", "BODY")
+    assert typ == "OK" and data == [b""]
+    m.literal = "grüße AUS".encode()
+    typ, data = m.search("UTF-8", "BODY")
+    assert typ == "OK" and data == [b"2"]
+    m.logout()
+
+
+# ---- THREAD and SORT ----
+
+def thread_msg(n, subject, minute, msgid=None, refs=None, irt=None):
+    h = "From: user%d@example.com\r\nSubject: %s\r\n" % (n, subject)
+    h += "Date: Wed, 1 Jan 2020 10:%02d:00 +0000\r\n" % minute
+    if msgid is not False:
+        h += "Message-ID: %s\r\n" % (msgid or "<%d@x>" % n)
+    if refs:
+        h += "References: %s\r\n" % refs
+    if irt:
+        h += "In-Reply-To: %s\r\n" % irt
+    return (h + "\r\nbody %d\r\n" % n).encode()
+
+
+THREAD_MESSAGES = [
+    thread_msg(1, "hello", 0),
+    thread_msg(2, "thread root", 1),
+    thread_msg(3, "Re: thread root", 2, irt="<2@x>"),
+    thread_msg(4, "Re: thread root", 3, refs="<2@x> <3@x>"),
+    thread_msg(5, "Re: thread root", 4, refs="<2@x>\r\n <3@x> <4@x>"),
+    thread_msg(6, "Re: thread root", 5, refs="<2@x> <3@x>"),
+    thread_msg(7, "Re: thread root", 6, refs="<3@x> <6@x>"),          # cut References
+    thread_msg(8, "Re: thread root", 7, refs="(comment) <6@x> <\"7\"@x>"),  # quoted local part
+    thread_msg(9, "orphan one", 8, refs="<lost@x>"),
+    thread_msg(10, "orphan two", 9, refs="<lost@x>"),
+    thread_msg(11, "Re: hello", 10),                                  # no references
+    thread_msg(12, "hello", 11),                                      # same subject, no reply
+    thread_msg(13, "dup", 12, msgid="<2@x>"),                          # duplicate Message-ID
+    thread_msg(14, "loop a", 13, refs="<15@x>"),
+    thread_msg(15, "loop b", 14, refs="<14@x>"),
+    thread_msg(16, "[list] Fwd: whatever", 15, msgid=False),
+    thread_msg(17, "whatever (fwd)", 16, msgid=False, irt="garbage <16@nowhere"),
+]
+
+# Both checked against Dovecot 2.3, which gives the same answers.
+THREAD_REFERENCES = "((1 11)(12))(2 3 (4 5)(6 7 8))((9)(10))(13)(15 14)((16)(17))"
+THREAD_ORDEREDSUBJECT = "(1 (11)(12))(2 (3)(4)(5)(6)(7)(8))(9)(10)(13)(14)(15)(16 17)"
+
+
+def test_thread_references_and_orderedsubject(server):
+    put_messages(server, THREAD_MESSAGES)
+    start(server)
+    raw = Raw(server)
+    raw.ok("SELECT INBOX")
+    assert raw.ok("THREAD REFERENCES UTF-8 ALL") == ["* THREAD " + THREAD_REFERENCES]
+    assert raw.ok("THREAD ORDEREDSUBJECT UTF-8 ALL") == ["* THREAD " + THREAD_ORDEREDSUBJECT]
+    # A search narrows the set; nothing found is an empty THREAD.
+    assert raw.ok("THREAD REFERENCES US-ASCII 2:5") == ["* THREAD (2 3 4 5)"]
+    assert raw.ok("THREAD REFERENCES UTF-8 SUBJECT nothing-like-this") == ["* THREAD"]
+    # UID THREAD shows UIDs.
+    uids = search_numbers(raw.ok("UID SEARCH ALL"))
+    lines = raw.ok("UID THREAD REFERENCES UTF-8 2:3")
+    assert lines == ["* THREAD (%d %d)" % (uids[1], uids[2])]
+    lines, tagged = raw.cmd("THREAD BOGUS UTF-8 ALL")
+    assert tagged.startswith("BAD"), tagged
+    lines, tagged = raw.cmd("THREAD REFERENCES KOI8-R ALL")
+    assert tagged.startswith("NO [BADCHARSET"), tagged
+    lines, tagged = raw.cmd("THREAD REFERENCES UTF-8")
+    assert tagged.startswith("BAD"), tagged
+    # Cached header fields give the same answer the second time.
+    raw.ok("SELECT INBOX")
+    assert raw.ok("THREAD REFERENCES UTF-8 ALL") == ["* THREAD " + THREAD_REFERENCES]
+    raw.close()
+
+
+SORT_MESSAGES = [
+    (b"From: Zed <aaa@example.com>\r\nTo: Bob <bob@example.org>\r\nSubject: Re: Apple\r\n"
+     b"Date: Mon, 3 Feb 2020 10:00:00 +0000\r\n\r\nsmall\r\n", None, day("5-Feb-2020")),
+    (b"From: Anna <zzz@example.com>\r\nTo: carl@example.org\r\nCc: x@example.com\r\n"
+     b"Subject: banana\r\nDate: Sat, 1 Feb 2020 10:00:00 +0000\r\n\r\n" + b"x" * 500 + b"\r\n",
+     None, day("4-Feb-2020")),
+    (b"From: =?UTF-8?Q?=C3=89mile?= <mmm@example.com>\r\nTo: =?UTF-8?Q?=C3=89va?= <a@b>\r\n"
+     b"Subject: [list] apple (fwd)\r\nDate: Sun, 2 Feb 2020 10:00:00 +0000\r\n\r\n" +
+     b"y" * 100 + b"\r\n", None, day("3-Feb-2020")),
+    (b"From: mmm@example.com\r\nSubject: Cherry\r\nDate: garbage\r\n\r\n" + b"z" * 50 + b"\r\n",
+     None, day("1-Feb-2020")),
+]
+
+
+def test_sort(server):
+    put_messages(server, SORT_MESSAGES)
+    start(server)
+    raw = Raw(server)
+    raw.ok("SELECT INBOX")
+    sizes = [vsize(m[0]) for m in SORT_MESSAGES]
+    cases = [
+        ("(ARRIVAL)", [4, 3, 2, 1]),
+        ("(REVERSE ARRIVAL)", [1, 2, 3, 4]),
+        # Message 4's Date: is garbage: its internal date (1 Feb 12:00) counts.
+        ("(DATE)", [2, 4, 3, 1]),
+        ("(REVERSE DATE)", [1, 3, 4, 2]),
+        ("(SUBJECT)", [1, 3, 2, 4]),
+        ("(SUBJECT DATE)", [3, 1, 2, 4]),
+        ("(SUBJECT REVERSE DATE)", [1, 3, 2, 4]),
+        ("(FROM)", [1, 3, 4, 2]),
+        ("(DISPLAYFROM)", [2, 3, 4, 1]),
+        ("(TO)", [4, 3, 1, 2]),
+        ("(DISPLAYTO)", [4, 1, 2, 3]),
+        ("(CC)", [1, 3, 4, 2]),
+        ("(REVERSE CC)", [2, 1, 3, 4]),
+        ("(SIZE)", sorted(range(1, 5), key=lambda i: sizes[i - 1])),
+        ("(REVERSE SIZE)", sorted(range(1, 5), key=lambda i: -sizes[i - 1])),
+    ]
+    for crit, expected in cases:
+        lines = raw.ok("SORT %s UTF-8 ALL" % crit)
+        assert search_numbers(lines, "SORT") == expected, crit
+    assert search_numbers(raw.ok("SORT (ARRIVAL) UTF-8 NOT FROM aaa"), "SORT") == [4, 3, 2]
+    assert raw.ok("SORT (SUBJECT) US-ASCII TEXT \"not in mailbox\"") == ["* SORT"]
+    uids = search_numbers(raw.ok("UID SEARCH ALL"))
+    lines = raw.ok("UID SORT (ARRIVAL) UTF-8 ALL")
+    assert search_numbers(lines, "SORT") == [uids[3], uids[2], uids[1], uids[0]]
+    # ESORT (RFC 5267): ESEARCH with the messages in sort order.
+    lines = raw.ok("SORT RETURN (ALL COUNT MIN MAX) (ARRIVAL) UTF-8 ALL")
+    assert lines == ['* ESEARCH (TAG "t%d") MIN 4 MAX 1 ALL 4,3,2,1 COUNT 4' % raw.n]
+    for bad in ("SORT () UTF-8 ALL", "SORT (BOGUS) UTF-8 ALL", "SORT (REVERSE) UTF-8 ALL",
+                "SORT (DATE) UTF-8", "SORT DATE UTF-8 ALL", "SORT (DATE REVERSE) UTF-8 ALL"):
+        lines, tagged = raw.cmd(bad)
+        assert tagged.startswith("BAD"), (bad, tagged)
+    lines, tagged = raw.cmd("SORT (DATE) ISO-8859-1 ALL")
+    assert tagged.startswith("NO [BADCHARSET (UTF-8 US-ASCII)]"), tagged
+    raw.close()
