@@ -100,31 +100,48 @@ static bool feed_part_body(struct search_body *sb, const struct message_part *pa
 	return more;
 }
 
-bool search_body_feed_parts(struct search_body *sb, const uint8_t *msg, size_t len,
-			    struct search_finder *finder)
+void search_body_parse(struct search_body *sb, const uint8_t *msg, size_t len)
 {
-	struct message_part *root;
 	const char *error;
 
 	pool_clear(sb->pool);
-	if (message_parse(sb->pool, msg, len, NULL, &root, &error) == MESSAGE_PARSE_ERROR) {
-		/* Out of parser memory: the body as plain text is the best
-		   that can be searched. */
-		size_t hsize, hvsize, body;
+	sb->msg = msg;
+	sb->len = len;
+	if (message_parse(sb->pool, msg, len, NULL, &sb->root, &error) == MESSAGE_PARSE_ERROR)
+		sb->root = NULL;
+}
 
-		message_header_find_end(msg, len, &hsize, &hvsize, &body);
-		(void)search_finder_feed(finder, msg + body, len - body);
+bool search_body_feed_headers(struct search_body *sb, struct search_finder *finder)
+{
+	size_t hsize, hvsize, body;
+
+	if (sb->root == NULL) {
+		/* Out of parser memory: the top header is all there is. */
+		message_header_find_end(sb->msg, sb->len, &hsize, &hvsize, &body);
+		return search_body_feed_header(sb, sb->msg, body, finder);
+	}
+	/* The message's header, each MIME part's and each encapsulated
+	   message's: TEXT looks at all of them, as Dovecot does. */
+	for (const struct message_part *p = sb->root; p != NULL; p = message_part_next(p)) {
+		if (!search_body_feed_header(sb, sb->msg + p->header_offset, p->header_size,
+					     finder))
+			return false;
+	}
+	return finder->remaining > 0;
+}
+
+bool search_body_feed_texts(struct search_body *sb, struct search_finder *finder)
+{
+	size_t hsize, hvsize, body;
+
+	if (sb->root == NULL) {
+		/* The body as plain text is the best that can be searched. */
+		message_header_find_end(sb->msg, sb->len, &hsize, &hvsize, &body);
+		(void)search_finder_feed(finder, sb->msg + body, sb->len - body);
 		search_finder_break(finder);
 		return finder->remaining > 0;
 	}
-	for (const struct message_part *p = root; p != NULL; p = message_part_next(p)) {
-		/* The header of an encapsulated message is body text of the
-		   message that carries it. */
-		if (p->parent != NULL && (p->parent->flags & MESSAGE_PART_FLAG_MESSAGE) != 0) {
-			if (!search_body_feed_header(sb, msg + p->header_offset, p->header_size,
-						     finder))
-				return false;
-		}
+	for (const struct message_part *p = sb->root; p != NULL; p = message_part_next(p)) {
 		if ((p->flags & MESSAGE_PART_FLAG_TEXT) == 0 || p->children != NULL)
 			continue;
 		if (!feed_part_body(sb, p, finder))

@@ -86,8 +86,9 @@ static int64_t zone_day(int64_t t, int tz)
 	return local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
 }
 
-/* One pass of the finder over the needles selected by want(). */
-static void scan_pass(struct search_matcher *m, const uint8_t *msg, size_t len, bool header)
+/* One pass of the finder: TEXT strings over the headers, or the strings
+   still not found over the body text. */
+static void scan_pass(struct search_matcher *m, bool header)
 {
 	const struct search_program *prog = m->prog;
 	struct search_finder finder;
@@ -108,9 +109,9 @@ static void scan_pass(struct search_matcher *m, const uint8_t *msg, size_t len, 
 	search_finder_init(&finder, m->needles, m->lens, m->pass_found, n);
 	if (finder.remaining > 0) {
 		if (header)
-			(void)search_body_feed_header(&m->body, msg, len, &finder);
+			(void)search_body_feed_headers(&m->body, &finder);
 		else
-			(void)search_body_feed_parts(&m->body, msg, len, &finder);
+			(void)search_body_feed_texts(&m->body, &finder);
 	}
 	for (size_t j = 0; j < n; j++) {
 		if (m->pass_found[j])
@@ -130,8 +131,9 @@ static bool scan_body(struct search_matcher *m, struct search_mail *mail)
 	if (!search_mail_message(mail, &msg, &len))
 		return false;
 	memset(m->found, 0, m->prog->body_key_count * sizeof(*m->found));
-	scan_pass(m, msg, len, true);
-	scan_pass(m, msg, len, false);
+	search_body_parse(&m->body, msg, len);
+	scan_pass(m, true);
+	scan_pass(m, false);
 	m->body_done = true;
 	m->body_serial = mail->serial;
 	return true;

@@ -20,6 +20,7 @@
 #include "imap-seqset.h"
 
 struct pool;
+struct message_part;
 
 /* Defaults of imap_search_max_depth and imap_search_max_keys. */
 #define SEARCH_DEFAULT_MAX_DEPTH 32
@@ -140,12 +141,18 @@ bool search_hdr_date(const uint8_t *value, size_t len, time_t *time_r, int *tz_r
 /* Scratch space reused from message to message. */
 struct search_body {
 	struct pool *pool; /* the MIME tree of the current message */
+	const uint8_t *msg;
+	size_t len;
+	struct message_part *root; /* NULL when parsing ran out of memory */
 	struct buf decoded;
 	struct buf header;
 };
 
 void search_body_init(struct search_body *sb);
 void search_body_deinit(struct search_body *sb);
+/* Parses the MIME structure of a message (which must stay mapped while
+   the feed functions below are used). */
+void search_body_parse(struct search_body *sb, const uint8_t *msg, size_t len);
 /*
  * Feeds a header block (data..len) to the finder as "Name: value" lines
  * with RFC 2047 words decoded, as one segment. False once every needle was
@@ -153,14 +160,16 @@ void search_body_deinit(struct search_body *sb);
  */
 bool search_body_feed_header(struct search_body *sb, const uint8_t *data, size_t len,
 			     struct search_finder *finder);
+/* Feeds every header block of the parsed message: its own, each MIME
+   part's, each encapsulated message's (what TEXT adds to BODY). */
+bool search_body_feed_headers(struct search_body *sb, struct search_finder *finder);
 /*
- * Feeds the body text of a whole message: every text part (transfer- and
- * charset-decoded when it is not plain UTF-8 already) and the headers of
- * encapsulated messages, each as its own segment. False once every needle
- * was found.
+ * Feeds the text of every text part of the parsed message (transfer- and
+ * charset-decoded when it is not plain UTF-8 already), each as its own
+ * segment: what BODY looks at. Other parts and multipart preambles are not
+ * text. False once every needle was found.
  */
-bool search_body_feed_parts(struct search_body *sb, const uint8_t *msg, size_t len,
-			    struct search_finder *finder);
+bool search_body_feed_texts(struct search_body *sb, struct search_finder *finder);
 
 /* ---- one message, as the matcher, SORT and THREAD see it (search-mail.c) ---- */
 

@@ -124,6 +124,11 @@ size_t thread_msgids_parse(const uint8_t *value, size_t len, size_t max, struct 
 	while (p < len && found < max) {
 		size_t mark = buf_len(out), end;
 
+		if (value[p] == '(') {
+			/* A comment: Message-IDs in it do not count. */
+			p = skip_cfws(value, p, len);
+			continue;
+		}
 		if (value[p] != '<') {
 			p++;
 			continue;
