@@ -261,11 +261,10 @@ static struct search_key *seqset_key(struct parse_ctx *ctx, const char *s,
 
 	if (key == NULL)
 		return NULL;
+	key->next_set = ctx->prog->sets;
+	ctx->prog->sets = key;
 	if (imap_seqset_parse(s, strlen(s), IMAP_SEQSET_DEFAULT_MAX_RANGES, &key->u.set, &error) !=
 	    IMAP_SEQSET_OK) {
-		imap_seqset_clear(&key->u.set);
-		/* The key is pool memory; its set must not be freed again. */
-		key->type = SEARCH_KEY_ALL;
 		(void)fail(ctx, SEARCH_PARSE_BAD, error);
 		return NULL;
 	}
@@ -653,18 +652,11 @@ enum search_parse_result search_program_parse(struct pool *pool, const struct im
 	return SEARCH_PARSE_OK;
 }
 
-static void free_sets(struct search_key *key)
-{
-	if (key->type == SEARCH_KEY_SEQSET || key->type == SEARCH_KEY_UIDSET)
-		imap_seqset_clear(&key->u.set);
-	for (struct search_key *c = key->children; c != NULL; c = c->next)
-		free_sets(c);
-}
-
 void search_program_free(struct search_program *prog)
 {
-	if (prog->root != NULL)
-		free_sets(prog->root);
+	for (struct search_key *key = prog->sets; key != NULL; key = key->next_set)
+		imap_seqset_clear(&key->u.set);
+	prog->sets = NULL;
 	prog->root = NULL;
 }
 

@@ -281,6 +281,9 @@ struct search_key {
 	size_t needle_len;
 	/* Index of a BODY/TEXT key among the program's body keys. */
 	unsigned int body_index;
+	/* SEQSET/UIDSET keys are chained here so their sets are freed even
+	   when parsing failed halfway. */
+	struct search_key *next_set;
 };
 
 struct search_program {
@@ -292,6 +295,8 @@ struct search_program {
 	unsigned int key_count;
 	/* The BODY and TEXT keys in body_index order. */
 	struct search_key **body_keys;
+	/* Every SEQSET/UIDSET key (search_program_free frees their sets). */
+	struct search_key *sets;
 	unsigned int body_key_count;
 };
 

@@ -160,7 +160,7 @@ static void string_key(struct sort_ctx *ctx, struct search_mail *mail, enum sort
 }
 
 /* The sent date (RFC 5256 2.2): the Date: field, else the internal date. */
-static int64_t sent_date(struct search_mail *mail)
+static int64_t sort_sent_date(struct search_mail *mail)
 {
 	const uint8_t *blob, *value;
 	size_t blob_len, value_len;
@@ -187,7 +187,7 @@ static void fill_item(struct sort_ctx *ctx, struct search_mail *mail, struct sor
 			(void)search_mail_internal_date(mail, &item->arrival);
 			break;
 		case SORT_KEY_DATE:
-			item->date = sent_date(mail);
+			item->date = sort_sent_date(mail);
 			break;
 		case SORT_KEY_SIZE:
 			break;

@@ -373,7 +373,7 @@ struct msg_info {
 	size_t subj_off, subj_len;
 };
 
-static int64_t sent_date(struct search_mail *mail, const uint8_t *blob, size_t blob_len)
+static int64_t thread_sent_date(struct search_mail *mail, const uint8_t *blob, size_t blob_len)
 {
 	const uint8_t *value;
 	size_t value_len;
@@ -666,7 +666,7 @@ void thread_messages(enum thread_algorithm alg, struct search_mail *mail, sort_m
 		    search_hdr_first(blob, blob_len, SEARCH_HDR_SUBJECT, &value, &value_len))
 			(void)sort_base_subject(value, value_len, &ctx.subjects, &msgs[i].reply);
 		msgs[i].subj_len = buf_len(&ctx.subjects) - msgs[i].subj_off;
-		msgs[i].date = sent_date(mail, blob, blob_len);
+		msgs[i].date = thread_sent_date(mail, blob, blob_len);
 	}
 	if (alg == THREAD_REFERENCES)
 		thread_references(&ctx, msgs, count, mail, set_mail, context);
