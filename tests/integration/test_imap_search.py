@@ -567,3 +567,82 @@ def test_sort(server):
     lines, tagged = raw.cmd("SORT (DATE) ISO-8859-1 ALL")
     assert tagged.startswith("NO [BADCHARSET (UTF-8 US-ASCII)]"), tagged
     raw.close()
+
+
+# ---- the cache and other processes' changes ----
+
+def test_header_searches_use_the_cache(server):
+    """Once searched, header fields come from roost.index.cache: with the
+    message files unreadable, header searches still answer and only BODY
+    needs the files."""
+    put_messages(server, [PLAIN, QP_BODY, B64_BODY, MULTIPART])
+    start(server)
+    raw = Raw(server)
+    raw.ok("SELECT INBOX")
+    assert search_numbers(raw.ok("SEARCH FROM alice")) == [1]
+    assert search_numbers(raw.ok("SEARCH HEADER X-Custom value")) == [1]
+    assert search_numbers(raw.ok("SORT (SUBJECT) UTF-8 ALL"), "SORT") == [3, 2, 1, 4]
+    raw.close()
+    root = maildir(server)
+    files = [p for sub in ("new", "cur") for p in (root / sub).iterdir()]
+    for p in files:
+        os.chown(p, 0, 0)
+        os.chmod(p, 0)
+    try:
+        raw = Raw(server)
+        raw.ok("SELECT INBOX")
+        assert search_numbers(raw.ok("SEARCH FROM alice")) == [1]
+        assert search_numbers(raw.ok('SEARCH OR SUBJECT "caf\u00e9" TO alice')) == [2, 3, 4]
+        assert search_numbers(raw.ok("SEARCH HEADER X-Custom value")) == [1]
+        assert search_numbers(raw.ok("SEARCH SENTBEFORE 2-Feb-1994")) == [2]
+        assert search_numbers(raw.ok("SORT (SUBJECT) UTF-8 ALL"), "SORT") == [3, 2, 1, 4]
+        assert raw.ok("THREAD REFERENCES UTF-8 ALL") == ["* THREAD (3)(2)(4)(1)"]
+        lines, tagged = raw.cmd("SEARCH BODY fox")
+        assert tagged.startswith("NO"), tagged
+        # A header never searched before needs the files too.
+        lines, tagged = raw.cmd("SEARCH HEADER MIME-Version 1.0")
+        assert tagged.startswith("NO"), tagged
+        raw.close()
+    finally:
+        chown_tree(root)
+        for p in files:
+            os.chmod(p, 0o600)
+    assert "Panic" not in server.log()
+
+
+def test_changes_by_other_processes(server):
+    put_messages(server, [PLAIN, QP_BODY, B64_BODY])
+    start(server)
+    a = Raw(server)
+    b = Raw(server)
+    a.ok("SELECT INBOX")
+    b.ok("SELECT INBOX")
+    uids = search_numbers(a.ok("UID SEARCH ALL"))
+    a.ok("SEARCH RETURN (SAVE) OR FROM alice FROM bob")
+    assert search_numbers(a.ok("SEARCH $")) == [1, 3]
+    # A delivery: SEARCH does not report it (sequence numbers must hold),
+    # NOOP does, and the next SEARCH finds it.
+    put_messages(server, [NODATE], first=10)
+    lines = a.ok("SEARCH SUBJECT \"no date\"")
+    assert lines == ["* SEARCH"]
+    lines = a.ok("NOOP")
+    assert "* 4 EXISTS" in lines, lines
+    assert search_numbers(a.ok("SEARCH SUBJECT \"no date\"")) == [4]
+    # Another process removes a message file: a body search skips it,
+    # NOOP reports the expunge, "$" no longer holds it.
+    victim = [p for sub in ("new", "cur") for p in (maildir(server) / sub).iterdir()
+              if b"Bob <bob@" in p.read_bytes()][0]
+    victim.unlink()
+    lines, tagged = a.cmd("SEARCH BODY swordfish")
+    assert tagged.startswith("OK"), tagged
+    assert search_numbers(lines) == []
+    lines = a.ok("NOOP")
+    assert "* 3 EXPUNGE" in lines, lines
+    assert search_numbers(a.ok("SEARCH $")) == [1]
+    assert search_numbers(a.ok("UID SEARCH UID $")) == [uids[0]]
+    # The other session sees the same mailbox.
+    lines = b.ok("NOOP")
+    assert search_numbers(b.ok("SEARCH ALL")) == [1, 2, 3]
+    assert search_numbers(b.ok("SEARCH BODY \"lazy dog\"")) == [1]
+    a.close()
+    b.close()
