@@ -18,6 +18,7 @@
 #include "imap/search-headers.c"
 #include "imap/search-mail.c"
 #include "imap/sort-subject.c"
+#include "imap/sort.c"
 #include "imap/thread.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

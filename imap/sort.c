@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "pool.h"
 #include "sort.h"
 #include "storage/message-address.h"
@@ -16,6 +17,58 @@
 #define SORT_POOL_MAX	(4U * 1024 * 1024)
 #define SORT_KEYS_MAX	(1024U * 1024 * 1024)
 #define SORT_STRING_MAX (64U * 1024)
+
+/* Merges the sorted runs a[0..na) and b[0..nb) into out. */
+static void merge_runs(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, uint8_t *out,
+		       size_t size, int (*cmp)(const void *, const void *, void *), void *ctx)
+{
+	while (na > 0 && nb > 0) {
+		/* Ties take from the left run: stable. */
+		if (cmp(b, a, ctx) < 0) {
+			memcpy(out, b, size);
+			b += size;
+			nb--;
+		} else {
+			memcpy(out, a, size);
+			a += size;
+			na--;
+		}
+		out += size;
+	}
+	memcpy(out, a, na * size);
+	memcpy(out + na * size, b, nb * size);
+}
+
+void sort_array(void *base, size_t n, size_t size,
+		int (*cmp)(const void *a, const void *b, void *ctx), void *ctx)
+{
+	uint8_t *src = base, *tmp, *dst;
+	size_t bytes;
+
+	if (n < 2)
+		return;
+	if (!size_mul(n, size, &bytes))
+		panic("sort_array: %zu elements of %zu bytes", n, size);
+	tmp = i_malloc(bytes);
+	dst = tmp;
+	/* Bottom-up: runs of width 1, 2, 4 ... alternate between buffers. */
+	for (size_t width = 1; width < n; width *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * width) {
+			size_t mid = lo + width < n ? lo + width : n;
+			size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+
+			merge_runs(src + lo * size, mid - lo, src + mid * size, hi - mid,
+				   dst + lo * size, size, cmp, ctx);
+		}
+		uint8_t *t = src;
+
+		src = dst;
+		dst = t;
+	}
+	if (src != base)
+		memcpy(base, src, bytes);
+	free(tmp);
+}
 
 size_t sort_criteria_parse(const struct imap_arg *list, size_t count,
 			   struct sort_criterion crit_r[SORT_MAX_CRITERIA], const char **error_r)
@@ -265,7 +318,7 @@ void sort_messages(const struct sort_criterion *crit, size_t ncrit, struct searc
 		set_mail(context, mail, seqs[i]);
 		fill_item(&ctx, mail, &items[i]);
 	}
-	qsort_r(items, count, sizeof(*items), compare_items, &ctx);
+	sort_array(items, count, sizeof(*items), compare_items, &ctx);
 	for (size_t i = 0; i < count; i++)
 		seqs[i] = items[i].seq;
 	free(items);

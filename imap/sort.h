@@ -30,6 +30,14 @@ bool sort_base_subject(const uint8_t *subject, size_t len, struct buf *out, bool
 
 /* ---- SORT (sort.c) ---- */
 
+/*
+ * A stable merge sort of n elements of size bytes. Used instead of libc's
+ * qsort(), which asks the kernel for the machine's memory size (sysinfo)
+ * on large arrays, a call the mail processes' sandbox need not allow.
+ */
+void sort_array(void *base, size_t n, size_t size,
+		int (*cmp)(const void *a, const void *b, void *ctx), void *ctx);
+
 enum sort_key {
 	SORT_KEY_ARRIVAL,
 	SORT_KEY_CC,

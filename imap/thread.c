@@ -241,10 +241,12 @@ static struct tnode *id_node(struct thread_ctx *ctx, const char *id)
 	return n;
 }
 
-static int compare_nodes(const void *pa, const void *pb)
+static int compare_nodes(const void *pa, const void *pb, void *ctx)
 {
 	const struct tnode *a = *(const struct tnode *const *)pa;
 	const struct tnode *b = *(const struct tnode *const *)pb;
+
+	(void)ctx;
 
 	if (a->date != b->date)
 		return a->date < b->date ? -1 : 1;
@@ -267,7 +269,7 @@ static void sort_children(struct tnode *n, struct tnode ***scratch, size_t *scra
 	c = 0;
 	for (struct tnode *k = n->first_child; k != NULL; k = k->next)
 		(*scratch)[c++] = k;
-	qsort(*scratch, c, sizeof(**scratch), compare_nodes);
+	sort_array(*scratch, c, sizeof(**scratch), compare_nodes, NULL);
 	n->first_child = n->last_child = NULL;
 	for (size_t i = 0; i < c; i++)
 		append_child(n, (*scratch)[i]);
@@ -569,7 +571,7 @@ static void thread_ordered(struct thread_ctx *ctx, struct msg_info *msgs, size_t
 {
 	struct tnode *parent = NULL;
 
-	qsort_r(msgs, count, sizeof(*msgs), compare_ordered, &ctx->subjects);
+	sort_array(msgs, count, sizeof(*msgs), compare_ordered, &ctx->subjects);
 	for (size_t i = 0; i < count; i++) {
 		struct tnode *n = new_node(ctx);
 		const uint8_t *subjects = buf_data(&ctx->subjects);
