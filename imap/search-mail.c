@@ -9,8 +9,11 @@
 #include <string.h>
 
 #include "search.h"
+#include "storage/message-header.h"
 
 #define SEARCH_BLOB_MAX (64U * 1024 * 1024)
+/* Read first for the header fields: most header blocks end before this. */
+#define SEARCH_HEADER_PREFIX (16U * 1024)
 
 void search_mail_init(struct search_mail *mail, const struct search_source *src)
 {
@@ -33,6 +36,7 @@ void search_mail_reset(struct search_mail *mail, uint32_t seq)
 	mail->have_date = false;
 	mail->have_std = false;
 	mail->have_msg = false;
+	mail->msg_complete = false;
 	mail->msg = NULL;
 	mail->msg_len = 0;
 	buf_reset(&mail->std);
@@ -62,9 +66,29 @@ bool search_mail_internal_date(struct search_mail *mail, int64_t *date_r)
 
 bool search_mail_message(struct search_mail *mail, const uint8_t **data_r, size_t *len_r)
 {
-	if (!mail->have_msg) {
+	if (!mail->have_msg || !mail->msg_complete) {
 		if (mail->failed ||
 		    !mail->src->read(mail->src->ctx, mail->seq, &mail->msg, &mail->msg_len)) {
+			mail->failed = true;
+			return false;
+		}
+		mail->have_msg = true;
+		mail->msg_complete = true;
+	}
+	*data_r = mail->msg;
+	*len_r = mail->msg_len;
+	return true;
+}
+
+bool search_mail_message_prefix(struct search_mail *mail, size_t min_len, const uint8_t **data_r,
+				size_t *len_r)
+{
+	if (mail->src->read_prefix == NULL)
+		return search_mail_message(mail, data_r, len_r);
+	if (!mail->have_msg || (!mail->msg_complete && mail->msg_len < min_len)) {
+		if (mail->failed ||
+		    !mail->src->read_prefix(mail->src->ctx, mail->seq, min_len, &mail->msg,
+					    &mail->msg_len, &mail->msg_complete)) {
 			mail->failed = true;
 			return false;
 		}
@@ -73,6 +97,20 @@ bool search_mail_message(struct search_mail *mail, const uint8_t **data_r, size_
 	*data_r = mail->msg;
 	*len_r = mail->msg_len;
 	return true;
+}
+
+/* The header block of the message: read as a prefix when it ends early. */
+static bool mail_header_block(struct search_mail *mail, const uint8_t **data_r, size_t *len_r)
+{
+	size_t hsize, hvsize, body;
+
+	if (!search_mail_message_prefix(mail, SEARCH_HEADER_PREFIX, data_r, len_r))
+		return false;
+	message_header_find_end(*data_r, *len_r, &hsize, &hvsize, &body);
+	if (mail->msg_complete || body < *len_r)
+		return true;
+	/* The header goes on past the prefix. */
+	return search_mail_message(mail, data_r, len_r);
 }
 
 /* Cache field of a named header: a hash of the name over the named range. */
@@ -96,7 +134,7 @@ static bool load_blob(struct search_mail *mail, uint16_t field, const char *name
 	    mail->src->cache_lookup(mail->src->ctx, mail->seq, field, &data, &len) &&
 	    search_hdr_blob_is(data, len, named))
 		return buf_append(out, data, len);
-	if (!search_mail_message(mail, &msg, &msg_len))
+	if (!mail_header_block(mail, &msg, &msg_len))
 		return false;
 	if (!search_hdr_build(msg, msg_len, named, out)) {
 		/* Too large to keep: not an error, the caller searches what
@@ -141,7 +179,7 @@ bool search_mail_header(struct search_mail *mail, const char *lname, const uint8
 
 			mail->named_name[0] = '\0';
 			buf_reset(&mail->named);
-			if (!search_mail_message(mail, &msg, &msg_len))
+			if (!mail_header_block(mail, &msg, &msg_len))
 				return false;
 			(void)search_hdr_build(msg, msg_len, lname, &mail->named);
 		} else {

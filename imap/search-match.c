@@ -123,15 +123,11 @@ static void scan_pass(struct search_matcher *m, bool header)
 /* Runs the BODY/TEXT scan for this message once. */
 static bool scan_body(struct search_matcher *m, struct search_mail *mail)
 {
-	const uint8_t *msg;
-	size_t len;
-
 	if (m->body_done && m->body_serial == mail->serial)
 		return true;
-	if (!search_mail_message(mail, &msg, &len))
+	if (!search_body_load(&m->body, mail))
 		return false;
 	memset(m->found, 0, m->prog->body_key_count * sizeof(*m->found));
-	search_body_parse(&m->body, msg, len);
 	scan_pass(m, true);
 	scan_pass(m, false);
 	m->body_done = true;

@@ -20,6 +20,8 @@
 
 /* Files larger than this are mapped instead of read. */
 #define SEARCH_MAP_MIN (1024U * 1024)
+/* A prefix read takes the whole file when only this much more is left. */
+#define SEARCH_PREFIX_SLACK (16U * 1024)
 
 static void source_unmap(struct imap_search_source *s)
 {
@@ -30,9 +32,10 @@ static void source_unmap(struct imap_search_source *s)
 	}
 }
 
-static bool source_read(void *ctx, uint32_t seq, const uint8_t **data_r, size_t *len_r)
+/* Reads the first want bytes of message seq (all of it when shorter). */
+static bool source_load(struct imap_search_source *s, uint32_t seq, size_t want,
+			const uint8_t **data_r, size_t *len_r, bool *complete_r)
 {
-	struct imap_search_source *s = ctx;
 	struct mailbox_error err;
 	struct stat st;
 	size_t size, done = 0;
@@ -54,6 +57,10 @@ static bool source_read(void *ctx, uint32_t seq, const uint8_t **data_r, size_t 
 		return false;
 	}
 	size = (size_t)st.st_size;
+	/* A little more than asked for costs less than a second read. */
+	if (want < size && size - want > SEARCH_PREFIX_SLACK)
+		size = want;
+	*complete_r = size == (size_t)st.st_size;
 	if (size >= SEARCH_MAP_MIN) {
 		void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
 
@@ -90,9 +97,24 @@ static bool source_read(void *ctx, uint32_t seq, const uint8_t **data_r, size_t 
 		done += (size_t)n;
 	}
 	close(fd);
+	if (done < size)
+		*complete_r = true;
 	*data_r = s->buf;
 	*len_r = done;
 	return true;
+}
+
+static bool source_read(void *ctx, uint32_t seq, const uint8_t **data_r, size_t *len_r)
+{
+	bool complete;
+
+	return source_load(ctx, seq, SIZE_MAX, data_r, len_r, &complete);
+}
+
+static bool source_read_prefix(void *ctx, uint32_t seq, size_t min_len, const uint8_t **data_r,
+			       size_t *len_r, bool *complete_r)
+{
+	return source_load(ctx, seq, min_len, data_r, len_r, complete_r);
 }
 
 static bool source_internal_date(void *ctx, uint32_t seq, int64_t *date_r)
@@ -133,6 +155,7 @@ void imap_search_source_init(struct imap_search_source *s, struct mailbox *box)
 	s->box = box;
 	s->src.internal_date = source_internal_date;
 	s->src.read = source_read;
+	s->src.read_prefix = source_read_prefix;
 	s->src.cache_lookup = source_cache_lookup;
 	s->src.cache_add = source_cache_add;
 	s->src.ctx = s;

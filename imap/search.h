@@ -21,6 +21,7 @@
 
 struct pool;
 struct message_part;
+struct search_mail;
 
 /* Defaults of imap_search_max_depth and imap_search_max_keys. */
 #define SEARCH_DEFAULT_MAX_DEPTH 32
@@ -36,7 +37,10 @@ struct message_part;
  * caches that field under NAMED_FIRST + a hash of the name, with the name
  * inside the value so a collision only costs a re-read.
  */
-#define SEARCH_CACHE_FIELD_HEADERS     0x0200
+#define SEARCH_CACHE_FIELD_HEADERS 0x0200
+/* Where the header blocks and text parts of a message are (search-body.c),
+   so BODY and TEXT need no MIME parsing and read only up to the last text. */
+#define SEARCH_CACHE_FIELD_LAYOUT      0x0201
 #define SEARCH_CACHE_FIELD_NAMED_FIRST 0x0280
 #define SEARCH_CACHE_FIELD_NAMED_COUNT 127
 /* Header blobs larger than this are not cached (searched from the file). */
@@ -138,21 +142,38 @@ bool search_hdr_date(const uint8_t *value, size_t len, time_t *time_r, int *tz_r
 
 /* ---- the text BODY and TEXT look at (search-body.c) ---- */
 
+/* A header block or a text part of a message, as BODY and TEXT see it. */
+struct search_segment {
+	bool text;   /* a text part's body (else a header block) */
+	uint8_t cte; /* enum message_cte */
+	/* The charset of a text part that is not plain UTF-8 (US-ASCII,
+	   UTF-8 or none), else NULL. */
+	const char *charset;
+	size_t offset;
+	size_t size;
+};
+
 /* Scratch space reused from message to message. */
 struct search_body {
-	struct pool *pool; /* the MIME tree of the current message */
+	struct pool *pool; /* the current message's MIME tree and layout */
 	const uint8_t *msg;
 	size_t len;
-	struct message_part *root; /* NULL when parsing ran out of memory */
+	struct search_segment *segments;
+	size_t count;
 	struct buf decoded;
 	struct buf header;
+	struct buf layout;
 };
 
 void search_body_init(struct search_body *sb);
 void search_body_deinit(struct search_body *sb);
-/* Parses the MIME structure of a message (which must stay mapped while
-   the feed functions below are used). */
-void search_body_parse(struct search_body *sb, const uint8_t *msg, size_t len);
+/*
+ * Finds the header blocks and text parts of the message: from the cached
+ * layout when there is one (then only the bytes up to the last of them are
+ * read), else by parsing the MIME structure, and caching the layout found.
+ * False when the message could not be read (mail->failed).
+ */
+bool search_body_load(struct search_body *sb, struct search_mail *mail);
 /*
  * Feeds a header block (data..len) to the finder as "Name: value" lines
  * with RFC 2047 words decoded, as one segment. False once every needle was
@@ -160,11 +181,11 @@ void search_body_parse(struct search_body *sb, const uint8_t *msg, size_t len);
  */
 bool search_body_feed_header(struct search_body *sb, const uint8_t *data, size_t len,
 			     struct search_finder *finder);
-/* Feeds every header block of the parsed message: its own, each MIME
+/* Feeds every header block of the loaded message: its own, each MIME
    part's, each encapsulated message's (what TEXT adds to BODY). */
 bool search_body_feed_headers(struct search_body *sb, struct search_finder *finder);
 /*
- * Feeds the text of every text part of the parsed message (transfer- and
+ * Feeds the text of every text part of the loaded message (transfer- and
  * charset-decoded when it is not plain UTF-8 already), each as its own
  * segment: what BODY looks at. Other parts and multipart preambles are not
  * text. False once every needle was found.
@@ -181,6 +202,10 @@ bool search_body_feed_texts(struct search_body *sb, struct search_finder *finder
 struct search_source {
 	bool (*internal_date)(void *ctx, uint32_t seq, int64_t *date_r);
 	bool (*read)(void *ctx, uint32_t seq, const uint8_t **data_r, size_t *len_r);
+	/* Optional: at least the first min_len bytes (or the whole message
+	   when it is shorter); *complete_r says the whole message was read. */
+	bool (*read_prefix)(void *ctx, uint32_t seq, size_t min_len, const uint8_t **data_r,
+			    size_t *len_r, bool *complete_r);
 	bool (*cache_lookup)(void *ctx, uint32_t seq, uint16_t field, const uint8_t **data_r,
 			     size_t *len_r);
 	void (*cache_add)(void *ctx, uint32_t seq, uint16_t field, const void *data, size_t len);
@@ -208,6 +233,8 @@ struct search_mail {
 	/* Loaded state (private); serial changes with every reset. */
 	uint64_t serial;
 	bool have_date, have_std, have_msg;
+	/* have_msg: msg holds the whole message, or only a prefix of it. */
+	bool msg_complete;
 	int64_t internal_date;
 	const uint8_t *msg;
 	size_t msg_len;
@@ -224,6 +251,10 @@ void search_mail_deinit(struct search_mail *mail);
 bool search_mail_internal_date(struct search_mail *mail, int64_t *date_r);
 /* The whole message. */
 bool search_mail_message(struct search_mail *mail, const uint8_t **data_r, size_t *len_r);
+/* At least the first min_len bytes of the message (all of it when it is
+   shorter); *len_r may be less than min_len only at the message's end. */
+bool search_mail_message_prefix(struct search_mail *mail, size_t min_len, const uint8_t **data_r,
+				size_t *len_r);
 /* The standard header blob (cached). */
 bool search_mail_std_headers(struct search_mail *mail, const uint8_t **blob_r, size_t *len_r);
 /*
