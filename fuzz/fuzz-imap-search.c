@@ -2,7 +2,9 @@
  * libFuzzer harness for the SEARCH program parser and matcher of roost-imap.
  * The input is a search program as a client would send it after "SEARCH "
  * (one line, literals allowed); after a NUL byte, the rest is one more
- * message added to a small fixed set (MIME, encoded words, QP, base64).
+ * message added to a small fixed set (MIME, encoded words, QP, base64);
+ * after a second NUL, the rest is what the "cache" returns for that
+ * message's header blob and layout (cached values are untrusted too).
  * The program is parsed with the real IMAP parser and run against every
  * message. Checks: parse errors always come with a text, a parsed program
  * matches without crashing, NOT inverts the result exactly, and matching
@@ -45,6 +47,8 @@ static const char *const fixed[] = {
 struct fuzz_ctx {
 	const uint8_t *extra;
 	size_t extra_len;
+	const uint8_t *cached;
+	size_t cached_len;
 };
 
 static size_t message_count(const struct fuzz_ctx *ctx)
@@ -70,6 +74,31 @@ static bool fz_read(void *context, uint32_t seq, const uint8_t **data_r, size_t 
 		*data_r = ctx->extra;
 		*len_r = ctx->extra_len;
 	}
+	return true;
+}
+
+static bool fz_read_prefix(void *context, uint32_t seq, size_t min_len, const uint8_t **data_r,
+			   size_t *len_r, bool *complete_r)
+{
+	size_t len;
+
+	if (!fz_read(context, seq, data_r, &len))
+		return false;
+	*len_r = min_len < len ? min_len : len;
+	*complete_r = *len_r == len;
+	return true;
+}
+
+static bool fz_cache_lookup(void *context, uint32_t seq, uint16_t field, const uint8_t **data_r,
+			    size_t *len_r)
+{
+	struct fuzz_ctx *ctx = context;
+
+	if (ctx->cached == NULL || seq <= N_ELEMENTS(fixed) ||
+	    (field != SEARCH_CACHE_FIELD_HEADERS && field != SEARCH_CACHE_FIELD_LAYOUT))
+		return false;
+	*data_r = ctx->cached;
+	*len_r = ctx->cached_len;
 	return true;
 }
 
@@ -122,8 +151,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum imap_parse_result r;
 
 	if (nul != NULL) {
+		const uint8_t *nul2;
+
 		ctx.extra = nul + 1;
 		ctx.extra_len = size - prog_len - 1;
+		nul2 = memchr(ctx.extra, '\0', ctx.extra_len);
+		if (nul2 != NULL) {
+			ctx.cached = nul2 + 1;
+			ctx.cached_len = ctx.extra_len - (size_t)(nul2 + 1 - ctx.extra);
+			ctx.extra_len = (size_t)(nul2 - ctx.extra);
+		}
 	}
 	if (!buf_append_str(&line, "a SEARCH ") || !buf_append(&line, data, prog_len) ||
 	    !buf_append_str(&line, "\r\n")) {
@@ -182,6 +219,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&src, 0, sizeof(src));
 	src.internal_date = fz_internal_date;
 	src.read = fz_read;
+	src.read_prefix = fz_read_prefix;
+	src.cache_lookup = fz_cache_lookup;
 	src.ctx = &ctx;
 	search_mail_init(&mail, &src);
 	struct search_matcher *m1 = search_matcher_create(&prog);

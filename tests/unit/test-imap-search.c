@@ -222,6 +222,73 @@ static bool mem_read(void *ctx, uint32_t seq, const uint8_t **data_r, size_t *le
 	return true;
 }
 
+/* A cache in memory: (seq, field) -> value, as the mailbox cache keeps. */
+struct mem_cache_entry {
+	uint32_t seq;
+	uint16_t field;
+	struct buf value;
+};
+static struct mem_cache_entry mem_cache[64];
+static size_t mem_cache_count;
+static bool mem_cache_enabled;
+static unsigned int mem_prefix_reads;
+
+static bool mem_cache_lookup(void *ctx, uint32_t seq, uint16_t field, const uint8_t **data_r,
+			     size_t *len_r)
+{
+	(void)ctx;
+	for (size_t i = 0; mem_cache_enabled && i < mem_cache_count; i++) {
+		if (mem_cache[i].seq == seq && mem_cache[i].field == field) {
+			*data_r = buf_data(&mem_cache[i].value);
+			*len_r = buf_len(&mem_cache[i].value);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void mem_cache_add(void *ctx, uint32_t seq, uint16_t field, const void *data, size_t len)
+{
+	struct mem_cache_entry *e = NULL;
+
+	(void)ctx;
+	if (!mem_cache_enabled)
+		return;
+	for (size_t i = 0; i < mem_cache_count; i++) {
+		if (mem_cache[i].seq == seq && mem_cache[i].field == field)
+			e = &mem_cache[i];
+	}
+	if (e == NULL) {
+		assert_true(mem_cache_count < N_ELEMENTS(mem_cache));
+		e = &mem_cache[mem_cache_count++];
+		e->seq = seq;
+		e->field = field;
+		buf_init(&e->value, 1024 * 1024);
+	}
+	buf_reset(&e->value);
+	assert_true(buf_append(&e->value, data, len));
+}
+
+static void mem_cache_clear(void)
+{
+	for (size_t i = 0; i < mem_cache_count; i++)
+		buf_free(&mem_cache[i].value);
+	mem_cache_count = 0;
+}
+
+static bool mem_read_prefix(void *ctx, uint32_t seq, size_t min_len, const uint8_t **data_r,
+			    size_t *len_r, bool *complete_r)
+{
+	size_t len = strlen(mem_msgs[seq - 1].data);
+
+	(void)ctx;
+	mem_prefix_reads++;
+	*data_r = (const uint8_t *)mem_msgs[seq - 1].data;
+	*len_r = min_len < len ? min_len : len;
+	*complete_r = *len_r == len;
+	return true;
+}
+
 static int mem_keyword(void *ctx, const char *name)
 {
 	(void)ctx;
@@ -294,6 +361,9 @@ static const char *run_search(const char *program, unsigned int *reads_r)
 	memset(&src, 0, sizeof(src));
 	src.internal_date = mem_internal_date;
 	src.read = mem_read;
+	src.read_prefix = mem_read_prefix;
+	src.cache_lookup = mem_cache_lookup;
+	src.cache_add = mem_cache_add;
 	src.ctx = &reads;
 	search_mail_init(&mail, &src);
 	matcher = search_matcher_create(&prog);
@@ -319,7 +389,57 @@ static const char *run_search(const char *program, unsigned int *reads_r)
 	return result;
 }
 
+static void run_cases(void);
+
 static void test_match(void **state)
+{
+	(void)state;
+	/* Without a cache, then filling one, then answering from it. */
+	run_cases();
+	mem_cache_enabled = true;
+	run_cases();
+	run_cases();
+	mem_cache_enabled = false;
+	mem_cache_clear();
+}
+
+static void test_cached_layout(void **state)
+{
+	unsigned int reads;
+
+	(void)state;
+	mem_cache_enabled = true;
+	assert_string_equal(run_search("BODY needle", &reads), "1");
+	assert_int_equal(reads, 3);
+	/* With the layout cached, only the prefix up to the last text part
+	   is read, and the header fields come from the cache. */
+	mem_prefix_reads = 0;
+	assert_string_equal(run_search("BODY needle FROM alice", &reads), "1");
+	assert_int_equal(reads, 0);
+	assert_int_equal(mem_prefix_reads, 3);
+	/* A stale layout (beyond the end of the file) is parsed again (from
+	   the bytes already read when they are the whole message). */
+	for (size_t i = 0; i < mem_cache_count; i++) {
+		if (mem_cache[i].field == SEARCH_CACHE_FIELD_LAYOUT) {
+			uint8_t *p = buf_data_mut(&mem_cache[i].value);
+
+			/* The first segment's offset. */
+			p[7] = 0xff;
+		}
+	}
+	assert_string_equal(run_search("BODY needle", &reads), "1");
+	assert_string_equal(run_search("BODY needle", &reads), "1");
+	/* A truncated one too. */
+	for (size_t i = 0; i < mem_cache_count; i++) {
+		if (mem_cache[i].field == SEARCH_CACHE_FIELD_LAYOUT)
+			buf_truncate(&mem_cache[i].value, 9);
+	}
+	assert_string_equal(run_search("TEXT \"Content-Transfer-Encoding\"", &reads), "2");
+	mem_cache_enabled = false;
+	mem_cache_clear();
+}
+
+static void run_cases(void)
 {
 	static const struct {
 		const char *program;
@@ -372,7 +492,6 @@ static void test_match(void **state)
 		{"CHARSET us-ascii BODY short", "3"},
 	};
 
-	(void)state;
 	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
 		const char *got = run_search(cases[i].program, NULL);
 
@@ -481,13 +600,10 @@ static void test_return_options(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fold),
-		cmocka_unit_test(test_finder),
-		cmocka_unit_test(test_header_blobs),
-		cmocka_unit_test(test_match),
-		cmocka_unit_test(test_cheap_keys_first),
-		cmocka_unit_test(test_parse_errors),
-		cmocka_unit_test(test_return_options),
+		cmocka_unit_test(test_fold),	      cmocka_unit_test(test_finder),
+		cmocka_unit_test(test_header_blobs),  cmocka_unit_test(test_match),
+		cmocka_unit_test(test_cached_layout), cmocka_unit_test(test_cheap_keys_first),
+		cmocka_unit_test(test_parse_errors),  cmocka_unit_test(test_return_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
