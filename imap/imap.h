@@ -201,7 +201,8 @@ void cmd_thread(struct imap_cmd *cmd);
  * UIDNEXT in an empty mailbox); intersect them with the view, e.g. with
  * imap_seqset_uid_iter. Sequence numbers beyond the mailbox are
  * IMAP_SEQSET_OUT_OF_RANGE (RFC 9051: answer BAD). Other errors are BAD
- * with *error_r. *out_r is replaced; clear it with imap_seqset_clear.
+ * with *error_r. *out_r (initialized with imap_seqset_init) is replaced;
+ * free it with imap_seqset_clear.
  */
 enum imap_seqset_error imap_seqset_resolve_client(struct imap_client *client, const char *str,
 						  size_t len, bool uid, struct imap_seqset *out_r,

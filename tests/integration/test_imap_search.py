@@ -646,3 +646,37 @@ def test_changes_by_other_processes(server):
     assert search_numbers(b.ok("SEARCH BODY \"lazy dog\"")) == [1]
     a.close()
     b.close()
+
+
+def test_larger_mailbox(server):
+    """A few hundred messages: SELECT, SEARCH, SORT and THREAD of more than
+    fits the small cases (sorting more than 1 KB once killed roost-imap in
+    its sandbox), checked against what the messages say."""
+    msgs = []
+    for i in range(1, 401):
+        parent = "References: <m%d@x>\r\n" % (i // 2) if i > 1 else ""
+        msgs.append(("From: user%d@example.com\r\nSubject: %stopic %d\r\n"
+                     "Date: Wed, 1 Jan 2020 %02d:%02d:00 +0000\r\nMessage-ID: <m%d@x>\r\n%s\r\n"
+                     "line %d %s\r\n" % (i % 7, "Re: " if i > 1 else "", i % 5, (i // 60) % 24,
+                                          i % 60, i, parent, i,
+                                          "needle" if i % 3 == 0 else "hay")).encode())
+    put_messages(server, msgs)
+    start(server)
+    raw = Raw(server)
+    raw.ok("SELECT INBOX")
+    assert search_numbers(raw.ok("SEARCH BODY needle")) == list(range(3, 401, 3))
+    assert search_numbers(raw.ok("SEARCH FROM user3@")) == [i for i in range(1, 401)
+                                                            if i % 7 == 3]
+    lines = raw.ok("SEARCH RETURN (COUNT MIN MAX) NOT BODY needle")
+    assert lines == ['* ESEARCH (TAG "t%d") MIN 1 MAX 400 COUNT 267' % raw.n]
+    order = search_numbers(raw.ok("SORT (SUBJECT) UTF-8 ALL"), "SORT")
+    assert order == [i for k in range(5) for i in range(1, 401) if i % 5 == k]
+    order = search_numbers(raw.ok("SORT (REVERSE DATE) UTF-8 ALL"), "SORT")
+    assert order == list(range(400, 0, -1))
+    lines = raw.ok("THREAD REFERENCES UTF-8 ALL")
+    # One binary tree rooted at message 1.
+    assert lines[0].startswith("* THREAD (1 (2 ") and lines[0].endswith(")")
+    assert lines[0].count("(") == lines[0].count(")")
+    nums = sorted(int(x) for x in re.findall(r"\d+", lines[0]))
+    assert nums == list(range(1, 401))
+    raw.close()
