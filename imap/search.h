@@ -387,10 +387,9 @@ struct search_matcher;
 struct search_matcher *search_matcher_create(const struct search_program *prog);
 void search_matcher_destroy(struct search_matcher **matcher);
 /*
- * Whether the message matches. Sequence sets are matched against resolved
- * sets the caller hands over with search_matcher_set_sets() (the program
- * holds them unresolved). A message that cannot be read sets mail->failed
- * and does not match.
+ * Whether the message matches. Sequence sets must have been resolved with
+ * search_program_resolve_sets() first. A message that cannot be read sets
+ * mail->failed and does not match.
  */
 bool search_matcher_match(struct search_matcher *matcher, struct search_mail *mail);
 

@@ -141,9 +141,35 @@ COMMANDS = [
     ("SEARCH TEXT, word in no message", "SEARCH TEXT zyxwvutsrq"),
 ]
 HEADER = ("SEARCH FROM, first use after SELECT / again", "SEARCH FROM heidi")
+HEADER_COMMANDS = [
+    ("SEARCH FROM", "SEARCH FROM sender42@"),
+    ("SEARCH SUBJECT", "SEARCH SUBJECT \"message 7 \""),
+    ("SEARCH HEADER Message-ID", "SEARCH HEADER Message-ID bench4242@"),
+]
 
 
-def run_dovecot(root, maildir, runs, uid, gid):
+def body_workload(s, runs):
+    """The 10,000-message phase."""
+    results = {}
+    s.cmd("SELECT INBOX")
+    results["select"] = s.last_cpu
+    results[HEADER[0]] = first_and_again(s, HEADER[1])
+    for name, command in COMMANDS:
+        results[name] = measure(s, command, runs)
+    return results
+
+
+def header_workload(s, runs):
+    """The 50,000-message phase: header searches, first use and cached."""
+    results = {}
+    s.cmd("SELECT INBOX")
+    results["select"] = s.last_cpu
+    for name, command in HEADER_COMMANDS:
+        results[name] = first_and_again(s, command)
+    return results
+
+
+def run_dovecot(root, maildir, uid, gid, workload, runs):
     conf = root / "dovecot.conf"
     (root / "dovecot-run").mkdir(exist_ok=True)
     os.chown(root / "dovecot-run", uid, gid)
@@ -159,18 +185,13 @@ def run_dovecot(root, maildir, runs, uid, gid):
                          stdout=subprocess.PIPE, env=env)
     p.stdout.readline()
     s = Session(p.stdout, p.stdin, p.pid)
-    results = {}
-    s.cmd("SELECT INBOX")
-    results["select"] = s.last_cpu
-    results[HEADER[0]] = first_and_again(s, HEADER[1])
-    for name, command in COMMANDS:
-        results[name] = measure(s, command, runs)
+    results = workload(s, runs)
     s.cmd("LOGOUT")
     p.wait(timeout=30)
     return results
 
 
-def run_roost(root, build, mail_home, runs):
+def run_roost(root, build, mail_home, workload, runs):
     server = conftest.Roost(root / "roost", build=build)
     server.base_dir.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(server.tmp, 0o755)
@@ -191,12 +212,7 @@ def run_roost(root, build, mail_home, runs):
         s = Session(f, f)
         s.cmd('LOGIN bench "%s"' % PASSWORD)
         s.pid = conftest.wait_for(lambda: server.children("roost-imap"), what="roost-imap")[0]
-        results = {}
-        s.cmd("SELECT INBOX")
-        results["select"] = s.last_cpu
-        results[HEADER[0]] = first_and_again(s, HEADER[1])
-        for name, command in COMMANDS:
-            results[name] = measure(s, command, runs)
+        results = workload(s, runs)
         s.cmd("LOGOUT")
         sock.close()
     finally:
@@ -204,9 +220,44 @@ def run_roost(root, build, mail_home, runs):
     return results
 
 
+def make_small_maildir(n, dest, uid, gid):
+    """n small messages (header searches): 97 senders, 50 subjects."""
+    for sub in ("cur", "new", "tmp"):
+        (dest / sub).mkdir(parents=True, exist_ok=True)
+    words = "alpha beta gamma delta epsilon zeta eta theta iota kappa".split()
+    for i in range(n):
+        body = "\n".join(" ".join(words[(i * 7 + j * 3 + k) % 10] for k in range(10))
+                         for j in range(3 + i % 15))
+        msg = ("Return-Path: <sender%d@example.com>\nFrom: Sender %d <sender%d@example.com>\n"
+               "To: bench@example.com\nSubject: Test message %d %s\n"
+               "Date: Tue, 14 Nov 2023 22:13:20 +0000\nMessage-ID: <bench%d@example.com>\n"
+               "Content-Type: text/plain; charset=us-ascii\n\n%s\n"
+               % (i % 97, i % 97, i % 97, i % 50, words[i % 10], i, body)).encode()
+        p = dest / "cur" / ("%d.M%dP1.bench,S=%d:2,S" % (1600000000 + i, i, len(msg)))
+        p.write_bytes(msg)
+    for dirpath, dirnames, filenames in os.walk(dest):
+        os.chown(dirpath, uid, gid)
+        for f in filenames:
+            os.chown(os.path.join(dirpath, f), uid, gid)
+
+
+def clear_indexes(*maildirs):
+    """Both servers start without index or cache: SELECT builds them, the
+    first header search fills the cache."""
+    for md in maildirs:
+        for f in list(md.glob("dovecot.index*")) + list(md.glob("roost.index*")):
+            f.unlink()
+
+
+def ratio(d, r):
+    return "%.1f×" % (d / r) if r else "-"
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, default=10000)
+    ap.add_argument("--n", type=int, default=10000, help="messages for the BODY searches")
+    ap.add_argument("--headers", type=int, default=50000,
+                    help="messages for the header searches (0: skip)")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--root", default="/tmp/roost-bench-search")
     ap.add_argument("--build", default=str(TOP / "build" / "release"))
@@ -229,34 +280,45 @@ def main():
                        stdout=subprocess.DEVNULL)
         log("writing the Maildirs")
         make_maildir(mbox, root / "dovecot-mail", uid, gid)
-        home = root / "home"
-        home.mkdir()
-        make_maildir(mbox, home / "Maildir", uid, gid)
-        os.chown(home, uid, gid)
+        for home in ("home", "home50k"):
+            (root / home).mkdir()
+            os.chown(root / home, uid, gid)
+        make_maildir(mbox, root / "home" / "Maildir", uid, gid)
+        if a.headers > 0:
+            log("writing %d small messages twice" % a.headers)
+            make_small_maildir(a.headers, root / "dovecot-mail50k", uid, gid)
+            make_small_maildir(a.headers, root / "home50k" / "Maildir", uid, gid)
     size = sum(p.stat().st_size for p in (root / "dovecot-mail" / "cur").iterdir())
-    # Both start without index or cache: SELECT builds them, the first
-    # header search fills the cache.
-    for f in list((root / "dovecot-mail").glob("dovecot.index*")) + \
-            list((root / "home" / "Maildir").glob("roost.index*")):
-        f.unlink()
-    log("Dovecot")
-    dov = run_dovecot(root, root / "dovecot-mail", a.runs, uid, gid)
-    log("roost")
-    ros = run_roost(root, pathlib.Path(a.build), root / "home", a.runs)
+    clear_indexes(root / "dovecot-mail", root / "home" / "Maildir")
+    log("Dovecot, %d messages" % a.n)
+    dov = run_dovecot(root, root / "dovecot-mail", uid, gid, body_workload, a.runs)
+    log("roost, %d messages" % a.n)
+    ros = run_roost(root, pathlib.Path(a.build), root / "home", body_workload, a.runs)
+    if a.headers > 0:
+        clear_indexes(root / "dovecot-mail50k", root / "home50k" / "Maildir")
+        log("Dovecot, %d messages" % a.headers)
+        dov50 = run_dovecot(root, root / "dovecot-mail50k", uid, gid, header_workload, a.runs)
+        log("roost, %d messages" % a.headers)
+        ros50 = run_roost(root, pathlib.Path(a.build), root / "home50k", header_workload, a.runs)
 
+    dversion = subprocess.run(["dovecot", "--version"], capture_output=True,
+                              text=True).stdout.strip()
     out = []
     out.append("# SEARCH benchmark: roost vs Dovecot 2.3\n")
-    out.append("Generated by `bench/imap/search.py` on %s (%d CPUs): %d messages, %.0f MB "
-               "in one Maildir (plain, quoted-printable, base64, multipart with attachments, "
-               "nested messages); the same files for both servers. Dovecot %s without FTS, "
-               "PREAUTH; roost `%s` through master/login/auth. Each figure is the median of "
-               "%d runs after one warm-up run (page cache warm, indexes built); ratio = "
-               "Dovecot CPU time / roost CPU time of the server process for the command "
-               "(from /proc/PID/schedstat: it does not depend on what else the machine runs; "
-               "wall times are given too). Higher is better for roost.\n"
-               % (time.strftime("%Y-%m-%d"), os.cpu_count(), a.n, size / 1e6,
-                  subprocess.run(["dovecot", "--version"], capture_output=True,
-                                 text=True).stdout.strip(), a.build, a.runs))
+    out.append("Generated by `bench/imap/search.py` on %s (%d CPUs), Dovecot %s without FTS "
+               "(PREAUTH) against roost `%s` (master, login, auth, LOGIN over 127.0.0.1), "
+               "each on its own copy of the same files. Times are the CPU time of the server "
+               "process for the command, from /proc/PID/schedstat (it does not depend on what "
+               "else the machine runs; the machine was shared with other builds), medians of %d "
+               "runs after one warm-up run unless said otherwise; wall-clock medians are given "
+               "for the BODY searches. Ratio = Dovecot time / roost time: higher is better "
+               "for roost.\n" % (time.strftime("%Y-%m-%d"), os.cpu_count(), dversion, a.build,
+                                 a.runs))
+    out.append("## (3) SEARCH BODY on %d messages\n" % a.n)
+    out.append("%d messages, %.0f MB in one Maildir from `shared/bench/gen_mbox.py`: plain, "
+               "quoted-printable, base64, multipart/alternative and mixed with attachments, "
+               "nested messages, encoded words. Index and cache removed before SELECT; the "
+               "warm-up run fills roost's cached layouts.\n" % (a.n, size / 1e6))
     out.append("| command | found (Dovecot / roost) | Dovecot CPU s | roost CPU s | ratio | "
                "Dovecot wall s | roost wall s |")
     out.append("|---|---|---|---|---|---|---|")
@@ -264,23 +326,38 @@ def main():
         d, r = dov[name], ros[name]
         if d[2] != r[2]:
             log("warning: %s: Dovecot found %s, roost %s" % (name, d[2], r[2]))
-        out.append("| %s | %s / %s | %.3f | %.3f | %.1f× | %.3f | %.3f |"
-                   % (name, d[2], r[2], d[0], r[0], d[0] / r[0] if r[0] else 0, d[1], r[1]))
+        out.append("| %s | %s / %s | %.3f | %.3f | %s | %.3f | %.3f |"
+                   % (name, d[2], r[2], d[0], r[0], ratio(d[0], r[0]), d[1], r[1]))
     d, r = dov[COMMANDS[0][0]], ros[COMMANDS[0][0]]
-    out.append("| %s, first run after SELECT (no cached layout) | | %.3f | %.3f | %.1f× | | |"
-               % (COMMANDS[0][0], d[3], r[3], d[3] / r[3] if r[3] else 0))
+    out.append("| %s: its first run (nothing cached, page cache warm) | | %.3f | %.3f | %s "
+               "| | |" % (COMMANDS[0][0], d[3], r[3], ratio(d[3], r[3])))
     d, r = dov[HEADER[0]], ros[HEADER[0]]
-    out.append("| %s | %s / %s | %.3f / %.3f | %.3f / %.3f | %.1f× / %.1f× | | |"
-               % (HEADER[0], d[2], r[2], d[0], d[1], r[0], r[1],
-                  d[0] / r[0] if r[0] else 0, d[1] / r[1] if r[1] else 0))
-    out.append("| SELECT INBOX (first: builds the index) | | %.3f | %.3f | | | |"
-               % (dov["select"], ros["select"]))
+    out.append("| %s | %s / %s | %.3f / %.3f | %.3f / %.3f | %s / %s | | |"
+               % (HEADER[0], d[2], r[2], d[0], d[1], r[0], r[1], ratio(d[0], r[0]),
+                  ratio(d[1], r[1])))
     out.append("")
+    if a.headers > 0:
+        out.append("## Header searches on %d messages\n" % a.headers)
+        out.append("Small messages (%d senders), index and cache removed before SELECT. "
+                   "\"first\" is the first search of the session after SELECT (every message "
+                   "file read, header fields cached), \"again\" the same search once more "
+                   "(from the cache: roost opens no message file).\n" % 97)
+        out.append("| command | found (Dovecot / roost) | Dovecot CPU s first / again | "
+                   "roost CPU s first / again | ratio first / again |")
+        out.append("|---|---|---|---|---|")
+        for name, _ in HEADER_COMMANDS:
+            d, r = dov50[name], ros50[name]
+            if d[2] != r[2]:
+                log("warning: %s: Dovecot found %s, roost %s" % (name, d[2], r[2]))
+            out.append("| %s | %s / %s | %.3f / %.3f | %.3f / %.3f | %s / %s |"
+                       % (name, d[2], r[2], d[0], d[1], r[0], r[1], ratio(d[0], r[0]),
+                          ratio(d[1], r[1])))
+        out.append("| SELECT INBOX (builds the index) | | %.3f | %.3f | %s |"
+                   % (dov50["select"], ros50["select"], ratio(dov50["select"], ros50["select"])))
+        out.append("")
     text = "\n".join(out) + "\n"
     print(text)
     pathlib.Path(a.results).write_text(text)
-    if not a.keep:
-        pass
 
 
 if __name__ == "__main__":
