@@ -27,7 +27,7 @@ PYTEST_ARGS ?=
 
 
 .PHONY: all release test-build asan-build fuzz-build deps deps-build demo check check-unit \
-	check-integration check-asan check-style fuzz-smoke format install clean
+	check-integration check-sieve check-asan check-style fuzz-smoke format install clean
 
 all: release
 
@@ -54,7 +54,7 @@ demo: deps-build release
 
 # Everything CI needs, in one command: packages, builds, every suite.
 check: deps check-style test-build release
-	@$(MAKE) --no-print-directory check-unit check-integration
+	@$(MAKE) --no-print-directory check-unit check-integration check-sieve
 	@$(MAKE) --no-print-directory check-asan
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@echo "make check: all suites passed"
@@ -72,6 +72,11 @@ check-asan: deps asan-build
 		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:log_path=stderr \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(PYTEST) tests/integration $(PYTEST_ARGS)
+	@$(PYTHON) tests/sieve/diff.py --roost build/asan/bin/roostadm
+
+# roostadm sieve test against Pigeonhole's sieve-test on tests/sieve/cases.
+check-sieve: test-build
+	@$(PYTHON) tests/sieve/diff.py --roost build/test/bin/roostadm
 
 check-style:
 	@mk/check-style.sh

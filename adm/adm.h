@@ -20,6 +20,7 @@
 
 struct adm_context {
 	const char *config_path;
+	bool config_given;	    /* -c on the command line */
 	struct roost_settings *set; /* NULL until adm_settings() is called */
 };
 
@@ -44,5 +45,7 @@ int cmd_stats(struct adm_context *ctx, int argc, char **argv);
 int cmd_config(struct adm_context *ctx, int argc, char **argv);
 int cmd_pw(struct adm_context *ctx, int argc, char **argv);
 int cmd_user(struct adm_context *ctx, int argc, char **argv);
+int cmd_sieve(struct adm_context *ctx, int argc, char **argv);
+int cmd_mount(struct adm_context *ctx, int argc, char **argv);
 
 #endif

@@ -24,6 +24,11 @@ static const struct {
 	{"config", cmd_config, "config [-n] [SETTING...]"},
 	{"pw", cmd_pw, "pw [-l] [-s SCHEME] [-r ROUNDS] [-p PASSWORD] [-t HASH]"},
 	{"user", cmd_user, "user USER"},
+	{"mount", cmd_mount, "mount add|remove PATH | mount list"},
+	{"sieve", cmd_sieve,
+	 "sieve check [-o NAME=VALUE]... [-x EXTENSIONS] FILE...\n"
+	 "  sieve test [-o NAME=VALUE]... [-x EXTENSIONS] [-e] [-f SENDER] [-a RECIPIENT]\n"
+	 "             [-r FINAL-RECIPIENT] [-s BEFORE-SCRIPT]... [-m MAILBOX] SCRIPT MESSAGE"},
 };
 
 static int usage(void)
@@ -44,6 +49,7 @@ int main(int argc, char **argv)
 		if (c != 'c')
 			return usage();
 		ctx.config_path = optarg;
+		ctx.config_given = true;
 	}
 	if (optind >= argc)
 		return usage();

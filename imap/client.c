@@ -353,6 +353,7 @@ void imap_client_start(struct mail_process *mp)
 		imap_client_logout(client);
 		return;
 	}
+	imap_mailbox_autocreate(client);
 	imap_write_capability(client, &caps);
 	if (mp->session.tag[0] != '\0')
 		imap_client_printf(client, "%s OK [CAPABILITY %s] Logged in\r\n", mp->session.tag,

@@ -18,11 +18,25 @@ static const struct imap_command_def commands[] = {
 	{"LOGOUT", cmd_logout, 0, NULL, NULL},
 	{"NAMESPACE", cmd_namespace, 0, NULL, NULL},
 	{"NOOP", cmd_noop, 0, NULL, NULL},
-	{"SEARCH", cmd_search, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
 	{"SELECT", cmd_select, 0, NULL, NULL},
+	{"UNSELECT", cmd_unselect, IMAP_CMD_SELECTED, NULL, NULL},
+	/* Mailbox management (imap-box). */
+	{"COMPRESS", cmd_compress, 0, NULL, NULL},
+	{"CREATE", cmd_create, 0, NULL, NULL},
+	{"DELETE", cmd_delete, 0, NULL, NULL},
+	{"GETQUOTA", cmd_getquota, 0, NULL, NULL},
+	{"GETQUOTAROOT", cmd_getquotaroot, 0, NULL, NULL},
+	{"LIST", cmd_list, 0, NULL, NULL},
+	{"LSUB", cmd_lsub, 0, NULL, NULL},
+	{"RENAME", cmd_rename, 0, NULL, NULL},
+	{"SETQUOTA", cmd_setquota, 0, NULL, NULL},
+	{"STATUS", cmd_status, 0, NULL, NULL},
+	{"SUBSCRIBE", cmd_subscribe, 0, NULL, NULL},
+	{"UNSUBSCRIBE", cmd_unsubscribe, 0, NULL, NULL},
+	/* Searching and ordering (imap-search). */
+	{"SEARCH", cmd_search, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
 	{"SORT", cmd_sort, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
 	{"THREAD", cmd_thread, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
-	{"UNSELECT", cmd_unselect, IMAP_CMD_SELECTED, NULL, NULL},
 };
 
 const struct imap_command_def *imap_command_find(const char *name)
@@ -40,7 +54,11 @@ void imap_write_capability(struct imap_client *client, struct buf *out)
 	(void)buf_append_str(out, "IMAP4rev1 IMAP4rev2 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE "
 				  "NAMESPACE UNSELECT");
 	(void)buf_append_str(out, client->set->imap_literal_minus ? " LITERAL-" : " LITERAL+");
-	/* Searching and ordering. */
+	/* Mailbox management (imap-box). */
+	(void)buf_append_str(out, " CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE STATUS=SIZE "
+				  "QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE UTF8=ACCEPT "
+				  "COMPRESS=DEFLATE");
+	/* Searching and ordering (imap-search). */
 	(void)buf_append_str(out, " ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY ESORT "
 				  "THREAD=REFERENCES THREAD=ORDEREDSUBJECT");
 }

@@ -186,8 +186,51 @@ void cmd_check(struct imap_cmd *cmd);
 void cmd_namespace(struct imap_cmd *cmd);
 void cmd_idle(struct imap_cmd *cmd);
 
-/* ---- searching and ordering (cmd-search.c, cmd-sort.c, cmd-thread.c,
-   search-run.c; internals in search.h and search-run.h) ---- */
+/* ---- Mailbox management: CREATE DELETE RENAME (UN)SUBSCRIBE LIST LSUB
+ * STATUS NAMESPACE QUOTA COMPRESS (imap-box) ---- */
+/* mailbox-config.c: mailbox { } blocks of the configured namespaces. */
+/* The special-use attributes configured for name ("\Sent"), or NULL. */
+const char *imap_mailbox_special_use(const struct imap_client *client, const char *name);
+/* Creates and subscribes the auto = create / subscribe mailboxes (at login);
+   failures are logged, never fatal. */
+void imap_mailbox_autocreate(struct imap_client *client);
+/* mailbox-status.c: STATUS items shared by STATUS and LIST-STATUS. */
+enum imap_status_item {
+	IMAP_STATUS_MESSAGES = 0x01,
+	IMAP_STATUS_RECENT = 0x02,
+	IMAP_STATUS_UIDNEXT = 0x04,
+	IMAP_STATUS_UIDVALIDITY = 0x08,
+	IMAP_STATUS_UNSEEN = 0x10,
+	IMAP_STATUS_HIGHESTMODSEQ = 0x20,
+	IMAP_STATUS_SIZE = 0x40,
+	IMAP_STATUS_DELETED = 0x80,
+};
+/* Parses a list of STATUS item atoms into *items_r; false for an unknown
+   item or an empty list. HIGHESTMODSEQ enables CONDSTORE (RFC 7162). */
+bool imap_status_parse(struct imap_client *client, const struct imap_arg *args, size_t count,
+		       unsigned int *items_r);
+/* Appends "* STATUS name (...)\r\n" for a storage name: from the selected
+   view for the selected mailbox, else without disturbing anything
+   (mailbox_status_peek). False with *err on a storage error. */
+bool imap_status_write(struct imap_client *client, const char *name, unsigned int items,
+		       struct buf *out, struct mailbox_error *err);
+/* The client's form of a storage name, unquoted (mUTF-7 unless UTF8=ACCEPT). */
+void imap_mailbox_name_wire(const struct imap_client *client, const char *name, struct buf *out);
+void cmd_create(struct imap_cmd *cmd);
+void cmd_delete(struct imap_cmd *cmd);
+void cmd_rename(struct imap_cmd *cmd);
+void cmd_subscribe(struct imap_cmd *cmd);
+void cmd_unsubscribe(struct imap_cmd *cmd);
+void cmd_list(struct imap_cmd *cmd);
+void cmd_lsub(struct imap_cmd *cmd);
+void cmd_status(struct imap_cmd *cmd);
+void cmd_getquota(struct imap_cmd *cmd);
+void cmd_getquotaroot(struct imap_cmd *cmd);
+void cmd_setquota(struct imap_cmd *cmd);
+void cmd_compress(struct imap_cmd *cmd);
+/* ---- end of mailbox management ---- */
+/* ---- Searching and ordering: SEARCH SORT THREAD and "$" (imap-search;
+ * internals in search.h, sort.h and search-run.h) ---- */
 void cmd_search(struct imap_cmd *cmd);
 void cmd_sort(struct imap_cmd *cmd);
 void cmd_thread(struct imap_cmd *cmd);
@@ -207,5 +250,6 @@ void cmd_thread(struct imap_cmd *cmd);
 enum imap_seqset_error imap_seqset_resolve_client(struct imap_client *client, const char *str,
 						  size_t len, bool uid, struct imap_seqset *out_r,
 						  const char **error_r);
+/* ---- end of searching and ordering ---- */
 
 #endif

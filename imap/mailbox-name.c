@@ -54,3 +54,14 @@ void imap_mailbox_name_write(struct imap_client *client, const char *name, struc
 				 (client->enabled & IMAP_ENABLED_UTF8) != 0 ? IMAP_WRITE_UTF8 : 0);
 	buf_free(&b);
 }
+
+void imap_mailbox_name_wire(const struct imap_client *client, const char *name, struct buf *out)
+{
+	size_t start = buf_len(out);
+
+	if ((client->enabled & IMAP_ENABLED_UTF8) != 0 ||
+	    mutf7_from_utf8(name, strlen(name), out) != MUTF7_OK) {
+		buf_truncate(out, start);
+		(void)buf_append_str(out, name);
+	}
+}

@@ -7,8 +7,11 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <paths.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,12 +36,19 @@ static struct {
 	int fd[3];
 	char path[3][LOG_PATH_MAX];
 	char ident[64];
+	int syslog_fd;
+	int syslog_facility;
+	int syslog_type;	  /* SOCK_DGRAM, or SOCK_STREAM for such a /dev/log */
+	bool syslog_no_reconnect; /* sandboxed: socket() would be fatal */
 	char timestamp[64];
 	void (*fatal_cb)(void);
 } log_state = {
 	.target = LOG_TARGET_STDERR,
 	.fd = {-1, -1, -1},
+	.syslog_fd = -1,
 };
+
+static const char *syslog_path = _PATH_LOG;
 
 enum log_class { CLASS_ERROR, CLASS_INFO, CLASS_DEBUG };
 
@@ -118,6 +128,93 @@ static int log_open_file(const char *path)
 	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
 }
 
+/*
+ * Our own syslog client instead of syslog(3): glibc's reconnects with
+ * socket() and connect() whenever a send fails (the syslog daemon was
+ * restarted), which seccomp forbids in a sandboxed roost-lda. The socket
+ * is connected before the sandbox; once sandboxed, a failed send loses
+ * that line rather than the process.
+ */
+static void syslog_connect(void)
+{
+	static const int types[] = {SOCK_DGRAM, SOCK_STREAM};
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+
+	if (!str_copy(sun.sun_path, sizeof(sun.sun_path), syslog_path))
+		return;
+	for (size_t i = 0; i < N_ELEMENTS(types); i++) {
+		int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+
+		if (fd < 0)
+			return;
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+			log_state.syslog_fd = fd;
+			log_state.syslog_type = types[i];
+			return;
+		}
+		close(fd);
+		if (errno != EPROTOTYPE)
+			return;
+	}
+}
+
+static void syslog_disconnect(void)
+{
+	if (log_state.syslog_fd >= 0)
+		close(log_state.syslog_fd);
+	log_state.syslog_fd = -1;
+}
+
+/* Sends "<PRI>Mmm dd hh:mm:ss IDENT[PID]: MESSAGE" as syslog(3) does. */
+static void syslog_send(int priority, const struct buf *msg)
+{
+	struct buf packet = BUF_INIT(LOG_LINE_MAX + 1024);
+	time_t now = time(NULL);
+	struct tm tm;
+	char stamp[32] = "";
+
+	if (localtime_r(&now, &tm) != NULL)
+		(void)strftime(stamp, sizeof(stamp), "%b %e %T", &tm);
+	(void)buf_printf(&packet, "<%d>%s %s[%ld]: ", log_state.syslog_facility | priority, stamp,
+			 log_state.ident, (long)getpid());
+	(void)buf_append(&packet, buf_data(msg), buf_len(msg));
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (log_state.syslog_fd < 0) {
+			if (log_state.syslog_no_reconnect)
+				break;
+			syslog_connect();
+			if (log_state.syslog_fd < 0)
+				break;
+		}
+		/* A stream /dev/log separates messages with NUL bytes. */
+		if (send(log_state.syslog_fd, buf_cstr(&packet),
+			 buf_len(&packet) + (log_state.syslog_type == SOCK_STREAM ? 1 : 0),
+			 MSG_NOSIGNAL) >= 0)
+			break;
+		if (errno == EINTR) {
+			attempt--;
+			continue;
+		}
+		if (log_state.syslog_no_reconnect)
+			break;
+		syslog_disconnect();
+	}
+	buf_free(&packet);
+}
+
+void log_syslog_keep_connection(void)
+{
+	log_state.syslog_no_reconnect = true;
+}
+
+#ifdef ROOST_TEST_HOOKS
+void log_set_syslog_path(const char *path)
+{
+	syslog_disconnect();
+	syslog_path = path;
+}
+#endif
+
 bool log_init_direct(const struct log_settings *set, const char **error_r)
 {
 	static char errbuf[LOG_PATH_MAX + 64];
@@ -178,8 +275,11 @@ bool log_init_direct(const struct log_settings *set, const char **error_r)
 	}
 	if (want_syslog) {
 		(void)str_copy(log_state.ident, sizeof(log_state.ident), set->syslog_ident);
-		closelog();
-		openlog(log_state.ident, LOG_NDELAY | LOG_PID, facility);
+		log_state.syslog_facility = facility;
+		/* Time zone now: a sandbox may not read /etc/localtime later. */
+		tzset();
+		if (log_state.syslog_fd < 0)
+			syslog_connect();
 	}
 	(void)str_copy(log_state.timestamp, sizeof(log_state.timestamp), set->log_timestamp);
 	log_state.debug = set->debug;
@@ -227,6 +327,8 @@ int log_get_fds(int *fds, int max)
 		if (log_state.fd[i] >= 0)
 			fds[n++] = log_state.fd[i];
 	}
+	if (log_state.syslog_fd >= 0 && n < max)
+		fds[n++] = log_state.syslog_fd;
 	return n;
 }
 
@@ -330,7 +432,8 @@ void log_write_prefixed(enum log_level level, const char *prefix, const char *te
 			if (level != LOG_LEVEL_INFO)
 				(void)buf_printf(&line, "%s: ", level_names[level]);
 			log_sanitize(&line, text, len);
-			syslog(level_syslog_priority(level), "%s", buf_cstr(&line));
+			buf_truncate(&line, LOG_LINE_MAX);
+			syslog_send(level_syslog_priority(level), &line);
 			break;
 		}
 		if (log_state.timestamp[0] != '\0') {

@@ -56,6 +56,15 @@ void log_set_prefix(const char *prefix);
 /* Whether debug lines are wanted (children learn it from their settings). */
 void log_set_debug(bool enabled);
 bool log_debug_enabled(void);
+/*
+ * From now on a failed syslog send drops the line instead of reconnecting
+ * (sandbox_confine() calls it: socket() and connect() are not allowed).
+ */
+void log_syslog_keep_connection(void);
+#ifdef ROOST_TEST_HOOKS
+/* Unit tests: talk to this socket instead of /dev/log. */
+void log_set_syslog_path(const char *path);
+#endif
 /* Descriptors the log writer keeps open, so a sandbox can allow them. */
 int log_get_fds(int *fds, int max);
 

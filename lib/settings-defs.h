@@ -110,6 +110,7 @@
 	X(BOOL, lda_mailbox_autocreate, "no")                                                    \
 	X(BOOL, lda_mailbox_autosubscribe, "no")                                                 \
 	X(STR, lda_original_recipient_header, "")                                                \
+	X(SIZE, lda_max_message_size, "100M")                                                    \
 	X(STR, postmaster_address, "postmaster@%d")                                              \
 	X(STR, hostname, "")                                                                     \
 	X(STR, sendmail_path, "/usr/sbin/sendmail")                                              \

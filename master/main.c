@@ -185,6 +185,8 @@ static void daemonize_done(int status_fd)
 	close(status_fd);
 }
 
+static void master_reload_config(void);
+
 void master_request_stop(void)
 {
 	master.stopping = true;
@@ -192,6 +194,13 @@ void master_request_stop(void)
 }
 
 void master_reload(void)
+{
+	master_notify("RELOADING=1");
+	master_reload_config();
+	master_notify("READY=1");
+}
+
+static void master_reload_config(void)
 {
 	char *error;
 	struct roost_settings *set = settings_read_file(master.config_path, &error);
@@ -343,6 +352,7 @@ int main(int argc, char **argv)
 
 	/* 3. Runtime directories, single instance, helpers, users, listeners. */
 	make_dir(master.set->base_dir, 0755);
+	make_dir(master.set->state_dir, 0755);
 	pidfile_lock();
 	find_libexec_dir();
 	services_init();
@@ -373,11 +383,13 @@ int main(int argc, char **argv)
 	log_info("roost v%s starting up for %s", ROOST_VERSION, master.set->protocols);
 	if (status_fd >= 0)
 		daemonize_done(status_fd);
+	master_notify("READY=1");
 	ioloop_run();
 
 	/* Only a stop request ends the loop. */
 	if (!master.stopping)
 		panic("event loop returned without a stop request");
+	master_notify("STOPPING=1");
 	services_stop_all(true);
 	log_info("roost stopped");
 	master_cleanup();

@@ -201,6 +201,9 @@ struct master_session *master_session_by_pid(pid_t pid);
 void master_session_remove(struct master_session *session);
 void master_sessions_replay(void);
 
+/* notify.c: systemd readiness (NOTIFY_SOCKET), e.g. "READY=1". */
+void master_notify(const char *state);
+
 /* main.c */
 void master_request_stop(void);
 void master_reload(void);

@@ -3,8 +3,9 @@
  * link, unlink, fsync, scan, lock, watch). Every process that opens a
  * user's storage (roost-imap, roost-pop3, roost-lda) lists them in its
  * sandbox profile; Landlock confines them to the user's directories.
- * sysinfo is glibc's qsort() asking for the machine's memory size before
- * it sorts more than 1 KB (a Maildir scan of more than a few dozen files).
+ * sysinfo is glibc's: qsort() asks for the amount of memory (sysconf
+ * _SC_PHYS_PAGES) the first time it sorts more than 1 KiB, e.g. a list of
+ * more than 64 mailboxes.
  */
 #ifndef ROOST_STORAGE_SYSCALLS_H
 #define ROOST_STORAGE_SYSCALLS_H

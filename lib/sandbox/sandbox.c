@@ -367,6 +367,7 @@ void sandbox_drop_privileges(const struct sandbox_profile *p, const struct sandb
 
 void sandbox_confine(const struct sandbox_profile *p, const struct sandbox_identity *id)
 {
+	log_syslog_keep_connection();
 	landlock_apply(p, id);
 	seccomp_apply(p);
 }

@@ -19,7 +19,6 @@
 #include <openssl/ssl.h>
 
 #include "buf.h"
-#include "stream.h"
 #include "tls/tls.h"
 #include "xalloc.h"
 
@@ -601,44 +600,3 @@ const char *tls_conn_security_string(struct tls_conn *conn)
 			 SSL_get_version(conn->ssl), SSL_CIPHER_get_name(cipher), bits, alg_bits);
 	return conn->security;
 }
-
-static enum tls_result transport_handshake(void *conn)
-{
-	return tls_conn_handshake(conn);
-}
-
-static enum tls_result transport_read(void *conn, void *buf, size_t size, size_t *read_r)
-{
-	return tls_conn_read(conn, buf, size, read_r);
-}
-
-static enum tls_result transport_write(void *conn, const void *data, size_t size, size_t *written_r)
-{
-	return tls_conn_write(conn, data, size, written_r);
-}
-
-static bool transport_handshake_done(const void *conn)
-{
-	return tls_conn_handshake_done(conn);
-}
-
-static const char *transport_error(const void *conn)
-{
-	return tls_conn_error(conn);
-}
-
-static void transport_free(void *conn)
-{
-	struct tls_conn *c = conn;
-
-	tls_conn_free(&c);
-}
-
-const struct stream_transport tls_stream_transport = {
-	.handshake = transport_handshake,
-	.read = transport_read,
-	.write = transport_write,
-	.handshake_done = transport_handshake_done,
-	.error = transport_error,
-	.free = transport_free,
-};

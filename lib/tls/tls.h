@@ -120,8 +120,4 @@ const char *tls_conn_protocol(const struct tls_conn *conn);
 const char *tls_conn_cipher(const struct tls_conn *conn);
 bool tls_conn_handshake_done(const struct tls_conn *conn);
 
-/* These connections as a lib/stream transport (conn is a struct tls_conn). */
-struct stream_transport;
-extern const struct stream_transport tls_stream_transport;
-
 #endif

@@ -122,12 +122,13 @@ class Roost:
             "%s\n" % (self.base_dir, self.tmp, self.log_path, self.ports["imap"],
                        self.ports["pop3"], extra))
 
-    def start(self, extra_config="", defaults="ulimit -n 4096\n", wait_ready=True):
+    def start(self, extra_config="", defaults="ulimit -n 4096\n", wait_ready=True, env=None):
         self.write_config(extra_config)
         self.defaults_path.write_text(defaults)
         self.proc = subprocess.Popen(
             [self.roost, "-F", "-c", str(self.config_path), "--defaults", str(self.defaults_path)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env=None if env is None else dict(os.environ, **env))
         if wait_ready:
             wait_for(lambda: self.master_pid_ready(), what="roost to start: " + self.log())
         return self

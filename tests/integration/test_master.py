@@ -212,7 +212,7 @@ def test_security_md_matches_compiled_profiles():
     m = re.search(r"\*\*base\*\* \(event loop, memory, IPC, logging through master\): (.*?), plus",
                   text)
     documented_base = m.group(1).replace("`", "").split()
-    for name in ("policy", "auth", "login", "imap", "pop3"):
+    for name in ("policy", "auth", "login", "imap", "pop3", "lda"):
         out = subprocess.run([str(BUILD / "libexec" / "roost" / ("roost-" + name)),
                               "--sandbox-profile"], capture_output=True, text=True,
                              check=True).stdout
@@ -286,3 +286,22 @@ def test_syslog_lines_have_dovecot_shape(roost, syslog_capture):
     killed = [line for line in syslog_capture.lines if "killed with signal 9" in line][0]
     assert re.match(r"<19>.* roost-test\[\d+\]: master: Error: service\(policy\): child \d+ "
                     r"killed with signal 9", killed), killed
+
+
+def test_sd_notify_readiness(roost):
+    """Type=notify: READY=1 once serving, RELOADING/READY on reload, STOPPING=1."""
+    import socket as pysocket
+    path = str(roost.tmp / "notify.sock")
+    sock = pysocket.socket(pysocket.AF_UNIX, pysocket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(10)
+    try:
+        roost.start(env={"NOTIFY_SOCKET": path})
+        assert sock.recv(4096) == b"READY=1"
+        os.kill(roost.proc.pid, signal.SIGHUP)
+        assert sock.recv(4096) == b"RELOADING=1"
+        assert sock.recv(4096) == b"READY=1"
+        roost.stop()
+        assert sock.recv(4096) == b"STOPPING=1"
+    finally:
+        sock.close()

@@ -125,6 +125,19 @@ def roost_executed(stdout):
     return res
 
 
+def roost_conf(work, meta):
+    """roost.conf with the case's settings in plugin { }, as an administrator
+    would write them; roostadm sieve test applies them before its options."""
+    path = os.path.join(work, "roost.conf")
+    with open(path, "w") as f:
+        f.write("plugin {\n  sieve = file:%s/personal\n  sieve_global = %s/global\n" % (work, work))
+        for c in meta["config"]:
+            k, _, v = c.partition("=")
+            f.write("  %s = %s\n" % (k.strip(), v.strip()))
+        f.write("}\n")
+    return path
+
+
 def run_case(name, args, work):
     meta = parse_case(os.path.join(CASES, name))
     for d in ("mail", "personal", "global"):
@@ -153,11 +166,8 @@ def run_case(name, args, work):
         opts += ["-s", b]
     ph_cmd = [args.sieve_test, "-c", conf] + opts + extra + [script, msg]
     ph = subprocess.run(ph_cmd, capture_output=True, cwd=work, timeout=60)
-    ro_opts = ["-o", "sieve=file:%s/personal" % work, "-o", "sieve_global=%s/global" % work]
-    for c in meta["config"]:
-        k, _, v = c.partition("=")
-        ro_opts += ["-o", "%s=%s" % (k.strip(), v.strip())]
-    ro_cmd = [args.roost, "test"] + ro_opts + opts + extra + [script, msg]
+    ro_opts = ["-c", roost_conf(work, meta), "sieve", "test"]
+    ro_cmd = [args.roost] + ro_opts + opts + extra + [script, msg]
     ro = subprocess.run(ro_cmd, capture_output=True, cwd=work, timeout=60)
     ph_out = ph.stdout.decode("utf-8", "replace")
     ro_out = ro.stdout.decode("utf-8", "replace")
@@ -175,7 +185,7 @@ def run_case(name, args, work):
         subprocess.run(["chmod", "-R", "a+rwX", work], check=True)
         phe = subprocess.run([args.sieve_test, "-c", conf, "-e"] + opts + extra + [script, msg],
                              capture_output=True, cwd=work, timeout=60)
-        roe = subprocess.run([args.roost, "test", "-e"] + ro_opts + opts + extra + [script, msg],
+        roe = subprocess.run([args.roost] + ro_opts + ["-e"] + opts + extra + [script, msg],
                              capture_output=True, cwd=work, timeout=60)
         want = translate_execute(phe.stderr.decode("utf-8", "replace"))
         got = roost_executed(roe.stdout.decode("utf-8", "replace")) or []
@@ -189,7 +199,7 @@ def run_case(name, args, work):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--roost", default=os.path.join(ROOT, "build/test/bin/roost-sieve-dev"))
+    ap.add_argument("--roost", default=os.path.join(ROOT, "build/test/bin/roostadm"))
     ap.add_argument("--sieve-test", default="/usr/bin/sieve-test")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("cases", nargs="*")

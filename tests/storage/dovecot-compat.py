@@ -69,7 +69,9 @@ namespace inbox {
 """ % {"d": self.dir, "uid": self.uid, "gid": self.gid})
         build = os.environ.get("ROOST_BUILD", os.path.join(ROOT, "build/test"))
         self.tool = os.path.join(self.dir, "storage-tool")
-        subprocess.run(["gcc", "-std=c17", "-O1", "-D_GNU_SOURCE",
+        sanitize = (["-fsanitize=address,undefined"] if os.environ.get("ROOST_ASAN") == "1"
+                    else [])
+        subprocess.run(["gcc", "-std=c17", "-O1", "-D_GNU_SOURCE"] + sanitize + [
                         "-I" + os.path.join(ROOT, "lib"), "-I" + os.path.join(ROOT, "storage"),
                         "-o", self.tool, os.path.join(ROOT, "tests/storage/storage-tool.c"),
                         os.path.join(build, "libstorage.a"), os.path.join(build, "libroost.a"),
