@@ -8,3 +8,6 @@ IMAP_SEARCH_SRCS := imap/search-fold.c imap/search-headers.c imap/search-mail.c 
 	imap/sort.c imap/thread.c
 test-imap-search_EXTRA := $(IMAP_SEARCH_SRCS)
 test-imap-sort_EXTRA := $(IMAP_SEARCH_SRCS)
+# The whole of roost-imap but its main(): imap_seqset_resolve_client and the
+# mailbox search source need the session code around them.
+test-imap-searchres_EXTRA := $(filter-out imap/main.c,$(sort $(wildcard imap/*.c)))
