@@ -148,6 +148,19 @@ HEADER_COMMANDS = [
 ]
 
 
+# Commands whose whole answers are compared between the servers.
+COMPARE = [
+    "THREAD REFERENCES UTF-8 ALL", "THREAD ORDEREDSUBJECT UTF-8 ALL",
+    "SORT (SUBJECT) UTF-8 ALL", "SORT (DATE) UTF-8 ALL", "SORT (REVERSE ARRIVAL) UTF-8 ALL",
+    "SORT (FROM) UTF-8 ALL", "SORT (TO) UTF-8 ALL", "SORT (CC) UTF-8 ALL",
+    "SORT (DISPLAYFROM) UTF-8 ALL", "SORT (DISPLAYTO) UTF-8 ALL", "SORT (SIZE) UTF-8 ALL",
+    "SEARCH SUBJECT re", "SEARCH FROM \"j\u00fcrgen\"", "SEARCH FROM \"fran\u00e7ois\"",
+    "SEARCH TO example.org", "SEARCH TEXT sieve", "SEARCH BODY \"dolor sit\"",
+    "SEARCH HEADER In-Reply-To \"\"", "SEARCH SENTSINCE 1-Jan-2024", "SEARCH LARGER 100000",
+    "SEARCH OR SUBJECT fwd BODY throughput",
+]
+
+
 def body_workload(s, runs):
     """The 10,000-message phase."""
     results = {}
@@ -156,6 +169,9 @@ def body_workload(s, runs):
     results[HEADER[0]] = first_and_again(s, HEADER[1])
     for name, command in COMMANDS:
         results[name] = measure(s, command, runs)
+    for command in COMPARE:
+        _, lines, _ = s.cmd(command)
+        results["compare " + command] = b"".join(lines)
     return results
 
 
@@ -335,6 +351,14 @@ def main():
     out.append("| %s | %s / %s | %.3f / %.3f | %.3f / %.3f | %s / %s | | |"
                % (HEADER[0], d[2], r[2], d[0], d[1], r[0], r[1], ratio(d[0], r[0]),
                   ratio(d[1], r[1])))
+    out.append("")
+    out.append("Whole answers compared on the same messages (THREAD, SORT and SEARCH "
+               "responses byte for byte):\n")
+    out.append("| command | response bytes | same as Dovecot |")
+    out.append("|---|---|---|")
+    for command in COMPARE:
+        d, r = dov["compare " + command], ros["compare " + command]
+        out.append("| `%s` | %d | %s |" % (command, len(d), "yes" if d == r else "**no**"))
     out.append("")
     if a.headers > 0:
         out.append("## Header searches on %d messages\n" % a.headers)
