@@ -1,10 +1,11 @@
 /*
  * libFuzzer harness for SORT and THREAD of roost-imap: RFC 5256 base subject
  * extraction of the whole input as a Subject value, Message-ID parsing of
- * it, and both threading algorithms over up to eight messages cut from the
- * input at each "\n\n\n". Checks: base subjects are valid UTF-8 and a base
- * subject never needs more extraction (idempotent); thread output has
- * balanced parentheses and names every message exactly once.
+ * it, and the REFERENCES, ORDEREDSUBJECT and REFS threading algorithms over
+ * up to eight messages cut from the input at each "\n\n\n". Checks: base
+ * subjects are valid UTF-8 and a base subject never needs more extraction
+ * (idempotent); thread output has balanced parentheses and names every
+ * message exactly once.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -134,12 +135,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	src.read = fz_read;
 	src.ctx = &msgs;
 	search_mail_init(&mail, &src);
-	for (int alg = 0; alg < 2; alg++) {
+	for (int alg = 0; alg < 3; alg++) {
+		static const enum thread_algorithm algs[] = {THREAD_REFERENCES,
+							     THREAD_ORDEREDSUBJECT, THREAD_REFS};
 		struct buf out = BUF_INIT(1024 * 1024);
 
-		thread_messages(alg == 0 ? THREAD_REFERENCES : THREAD_ORDEREDSUBJECT, &mail, fz_set,
-				NULL, seqs, alg == 0 ? NULL : uids, msgs.count, &out);
-		check_threads(&out, msgs.count, alg == 0 ? 0 : 100);
+		thread_messages(algs[alg], &mail, fz_set, NULL, seqs, alg == 1 ? uids : NULL,
+				msgs.count, &out);
+		check_threads(&out, msgs.count, alg == 1 ? 100 : 0);
 		buf_free(&out);
 	}
 	search_mail_deinit(&mail);

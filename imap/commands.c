@@ -60,5 +60,5 @@ void imap_write_capability(struct imap_client *client, struct buf *out)
 				  "COMPRESS=DEFLATE");
 	/* Searching and ordering (imap-search). */
 	(void)buf_append_str(out, " ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY ESORT "
-				  "THREAD=REFERENCES THREAD=ORDEREDSUBJECT");
+				  "THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT");
 }

@@ -81,6 +81,9 @@ void sort_messages(const struct sort_criterion *crit, size_t ncrit, struct searc
 enum thread_algorithm {
 	THREAD_ORDEREDSUBJECT,
 	THREAD_REFERENCES,
+	/* REFERENCES without gathering by subject, threads ordered by their
+	   newest message (draft-ietf-morg-inthread REFS, as Dovecot does). */
+	THREAD_REFS,
 };
 
 /* The algorithm named (any case), false if unknown. */

@@ -23,6 +23,8 @@ bool thread_algorithm_parse(const char *name, enum thread_algorithm *alg_r)
 		*alg_r = THREAD_ORDEREDSUBJECT;
 	else if (strcasecmp(name, "REFERENCES") == 0)
 		*alg_r = THREAD_REFERENCES;
+	else if (strcasecmp(name, "REFS") == 0)
+		*alg_r = THREAD_REFS;
 	else
 		return false;
 	return true;
@@ -154,6 +156,9 @@ struct tnode {
 	uint32_t seq; /* 0: a dummy */
 	uint32_t num; /* what the response shows: the seq or the UID */
 	int64_t date;
+	/* REFS: the newest sent date in the subtree, and that message. */
+	int64_t newest;
+	uint32_t newest_seq;
 	/* Base subject (folded) in the context's subject buffer. */
 	size_t subj_off, subj_len;
 	bool reply;
@@ -457,7 +462,8 @@ static void references_add(struct thread_ctx *ctx, const struct msg_info *m, con
 }
 
 static void thread_references(struct thread_ctx *ctx, const struct msg_info *msgs, size_t count,
-			      struct search_mail *mail, sort_mail_set_t *set_mail, void *context)
+			      struct search_mail *mail, sort_mail_set_t *set_mail, void *context,
+			      bool by_subject)
 {
 	struct buf ids = BUF_INIT(THREAD_ID_MAX);
 	struct hash_table *subjects;
@@ -487,6 +493,8 @@ static void thread_references(struct thread_ctx *ctx, const struct msg_info *msg
 	/* (3) Prune dummies; (4) sort the top level. */
 	prune(ctx);
 	sort_all(ctx);
+	if (!by_subject)
+		return;
 
 	/* (5) Gather threads with the same base subject. */
 	for (struct tnode *k = ctx->root.first_child; k != NULL; k = k->next)
@@ -595,6 +603,59 @@ static void thread_ordered(struct thread_ctx *ctx, struct msg_info *msgs, size_t
 	free(scratch);
 }
 
+static int compare_newest(const void *pa, const void *pb, void *ctx)
+{
+	const struct tnode *a = *(const struct tnode *const *)pa;
+	const struct tnode *b = *(const struct tnode *const *)pb;
+
+	(void)ctx;
+	if (a->newest != b->newest)
+		return a->newest < b->newest ? -1 : 1;
+	return a->newest_seq < b->newest_seq ? -1 : a->newest_seq > b->newest_seq ? 1 : 0;
+}
+
+/* REFS: threads in the order of their newest message. */
+static void sort_by_newest(struct thread_ctx *ctx)
+{
+	struct tnode **order = i_malloc((ctx->count + 1) * sizeof(*order));
+	struct tnode **stack = i_malloc((ctx->count + 1) * sizeof(*stack));
+	struct tnode **roots;
+	size_t norder = 0, depth = 0, nroots = 0;
+
+	for (struct tnode *k = ctx->root.first_child; k != NULL; k = k->next)
+		stack[depth++] = k;
+	while (depth > 0) {
+		struct tnode *n = stack[--depth];
+
+		order[norder++] = n;
+		for (struct tnode *k = n->first_child; k != NULL; k = k->next)
+			stack[depth++] = k;
+	}
+	/* Reversed pre-order: children before their parents. */
+	for (size_t i = norder; i > 0; i--) {
+		struct tnode *n = order[i - 1];
+
+		n->newest = n->seq != 0 ? n->date : INT64_MIN;
+		n->newest_seq = n->seq;
+		for (struct tnode *k = n->first_child; k != NULL; k = k->next) {
+			if (k->newest > n->newest ||
+			    (k->newest == n->newest && k->newest_seq > n->newest_seq)) {
+				n->newest = k->newest;
+				n->newest_seq = k->newest_seq;
+			}
+		}
+	}
+	roots = stack;
+	for (struct tnode *k = ctx->root.first_child; k != NULL; k = k->next)
+		roots[nroots++] = k;
+	sort_array(roots, nroots, sizeof(*roots), compare_newest, NULL);
+	ctx->root.first_child = ctx->root.last_child = NULL;
+	for (size_t i = 0; i < nroots; i++)
+		append_child(&ctx->root, roots[i]);
+	free(order);
+	free(stack);
+}
+
 /* ---- output ---- */
 
 /* Writes the thread-members of top (RFC 5256 thread-list syntax). */
@@ -671,8 +732,11 @@ void thread_messages(enum thread_algorithm alg, struct search_mail *mail, sort_m
 		msgs[i].date = thread_sent_date(mail, blob, blob_len);
 	}
 	if (alg == THREAD_REFERENCES)
-		thread_references(&ctx, msgs, count, mail, set_mail, context);
-	else
+		thread_references(&ctx, msgs, count, mail, set_mail, context, true);
+	else if (alg == THREAD_REFS) {
+		thread_references(&ctx, msgs, count, mail, set_mail, context, false);
+		sort_by_newest(&ctx);
+	} else
 		thread_ordered(&ctx, msgs, count);
 
 	for (struct tnode *k = ctx.root.first_child; k != NULL; k = k->next) {

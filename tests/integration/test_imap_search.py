@@ -252,7 +252,7 @@ def test_capabilities(server):
     lines = raw.ok("CAPABILITY")
     caps = lines[0].split()
     for c in ("ESEARCH", "SEARCHRES", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=REFERENCES",
-              "THREAD=ORDEREDSUBJECT", "WITHIN"):
+              "THREAD=REFS", "THREAD=ORDEREDSUBJECT", "WITHIN"):
         assert c in caps, (c, lines)
     raw.close()
 
@@ -483,6 +483,7 @@ THREAD_MESSAGES = [
 # Both checked against Dovecot 2.3, which gives the same answers.
 THREAD_REFERENCES = "((1 11)(12))(2 3 (4 5)(6 7 8))((9)(10))(13)(15 14)((16)(17))"
 THREAD_ORDEREDSUBJECT = "(1 (11)(12))(2 (3)(4)(5)(6)(7)(8))(9)(10)(13)(14)(15)(16 17)"
+THREAD_REFS = "(1)(2 3 (4 5)(6 7 8))((9)(10))(11)(12)(13)(15 14)(16)(17)"
 
 
 def test_thread_references_and_orderedsubject(server):
@@ -492,6 +493,7 @@ def test_thread_references_and_orderedsubject(server):
     raw.ok("SELECT INBOX")
     assert raw.ok("THREAD REFERENCES UTF-8 ALL") == ["* THREAD " + THREAD_REFERENCES]
     assert raw.ok("THREAD ORDEREDSUBJECT UTF-8 ALL") == ["* THREAD " + THREAD_ORDEREDSUBJECT]
+    assert raw.ok("THREAD REFS UTF-8 ALL") == ["* THREAD " + THREAD_REFS]
     # A search narrows the set; nothing found is an empty THREAD.
     assert raw.ok("THREAD REFERENCES US-ASCII 2:5") == ["* THREAD (2 3 4 5)"]
     assert raw.ok("THREAD REFERENCES UTF-8 SUBJECT nothing-like-this") == ["* THREAD"]

@@ -227,6 +227,20 @@ static void test_thread_references(void **state)
 	assert_string_equal(run_thread(THREAD_ORDEREDSUBJECT, false), "(2 (4)(3))(1)");
 	mem_clear();
 
+	/* REFS: no gathering by subject; threads ordered by their newest
+	   message (the answer Dovecot gives). */
+	thread_msg(1, "a", 10, "");
+	thread_msg(2, "b", 1, "");
+	thread_msg(3, "Re: a", 30, "References: <1@x>\r\n");
+	thread_msg(4, "c", 20, "");
+	thread_msg(5, "Re: b", 5, "References: <2@x>\r\n");
+	thread_msg(6, "a", 15, "");
+	thread_msg(7, "x", 8, "References: <lost@x>\r\n");
+	thread_msg(8, "y", 9, "References: <lost@x>\r\n");
+	assert_string_equal(run_thread(THREAD_REFS, false), "(2 5)((7)(8))(6)(4)(1 3)");
+	assert_string_equal(run_thread(THREAD_REFERENCES, false), "(2 5)((7)(8))((1 3)(6))(4)");
+	mem_clear();
+
 	/* References that loop, a message listing itself, an empty set. */
 	thread_msg(1, "x", 1, "References: <2@x> <1@x>\r\n");
 	thread_msg(2, "y", 2, "References: <1@x> <2@x>\r\n");
