@@ -102,8 +102,10 @@ void cmd_sort(struct imap_cmd *cmd)
 		struct buf out = BUF_INIT(64 * 1024 * 1024);
 
 		(void)buf_append_str(&out, "* SORT");
-		for (size_t i = 0; i < count; i++)
-			(void)buf_printf(&out, " %u", nums[i]);
+		for (size_t i = 0; i < count; i++) {
+			(void)buf_append_c(&out, ' ');
+			(void)search_append_uint(&out, nums[i]);
+		}
 		if (prog.modseq && count > 0)
 			(void)buf_printf(&out, " (MODSEQ %llu)", (unsigned long long)highest);
 		(void)buf_append_str(&out, "\r\n");

@@ -438,9 +438,13 @@ static void write_set(struct buf *out, const uint32_t *nums, size_t count)
 
 		while (j + 1 < count && nums[j + 1] == nums[j] + 1)
 			j++;
-		(void)buf_printf(out, "%s%u", i == 0 ? "" : ",", nums[i]);
-		if (j > i)
-			(void)buf_printf(out, ":%u", nums[j]);
+		if (i > 0)
+			(void)buf_append_c(out, ',');
+		(void)search_append_uint(out, nums[i]);
+		if (j > i) {
+			(void)buf_append_c(out, ':');
+			(void)search_append_uint(out, nums[j]);
+		}
 		i = j + 1;
 	}
 }
@@ -483,8 +487,11 @@ void imap_search_write_esearch(struct imap_cmd *cmd, unsigned int opts, const ui
 			write_set(&out, nums, count);
 		} else {
 			/* In sort order, so no ranges. */
-			for (size_t i = 0; i < count; i++)
-				(void)buf_printf(&out, "%s%u", i == 0 ? "" : ",", nums[i]);
+			for (size_t i = 0; i < count; i++) {
+				if (i > 0)
+					(void)buf_append_c(&out, ',');
+				(void)search_append_uint(&out, nums[i]);
+			}
 		}
 	}
 	/* Dovecot's order of the items: MIN MAX ALL COUNT. */

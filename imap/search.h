@@ -405,6 +405,19 @@ bool search_program_resolve_sets(struct search_program *prog,
 /* Frees the sets the program's keys hold (the keys are pool memory). */
 void search_program_free(struct search_program *prog);
 
+/* Appends n in decimal (responses list thousands of numbers: no printf). */
+static inline bool search_append_uint(struct buf *out, uint32_t n)
+{
+	char digits[10];
+	size_t i = sizeof(digits);
+
+	do {
+		digits[--i] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n != 0);
+	return buf_append(out, digits + i, sizeof(digits) - i);
+}
+
 /* Days since the epoch of a time in the server's local zone. */
 int64_t search_local_day(int64_t t);
 

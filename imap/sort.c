@@ -15,7 +15,7 @@
 #include "xalloc.h"
 
 #define SORT_POOL_MAX	(4U * 1024 * 1024)
-#define SORT_KEYS_MAX	(1024U * 1024 * 1024)
+#define SORT_KEYS_MAX	(1024U * 1024 * 1024) /* offsets fit in 32 bits */
 #define SORT_STRING_MAX (64U * 1024)
 
 /* Merges the sorted runs a[0..na) and b[0..nb) into out. */
@@ -127,13 +127,12 @@ size_t sort_criteria_parse(const struct imap_arg *list, size_t count,
 
 struct sort_item {
 	uint32_t seq;
-	uint32_t index; /* position in seqs on entry */
 	int64_t arrival;
 	int64_t date;
 	uint64_t size;
-	/* Folded strings: offsets into the context's key buffer, per criterion. */
-	size_t str_off[SORT_MAX_CRITERIA];
-	size_t str_len[SORT_MAX_CRITERIA];
+	/* Per criterion, the folded string's offset and length in the
+	   context's key buffer (2 * ncrit entries, shared array). */
+	uint32_t *str;
 };
 
 struct sort_ctx {
@@ -248,10 +247,11 @@ static void fill_item(struct sort_ctx *ctx, struct search_mail *mail, struct sor
 			buf_reset(&ctx->tmp);
 			pool_clear(ctx->pool);
 			string_key(ctx, mail, key);
-			item->str_off[i] = buf_len(&ctx->keys);
-			item->str_len[i] = buf_len(&ctx->tmp);
+			/* The key buffer's maximum keeps offsets in 32 bits. */
+			item->str[2 * i] = (uint32_t)buf_len(&ctx->keys);
+			item->str[2 * i + 1] = (uint32_t)buf_len(&ctx->tmp);
 			if (!buf_append(&ctx->keys, buf_data(&ctx->tmp), buf_len(&ctx->tmp)))
-				item->str_len[i] = 0;
+				item->str[2 * i + 1] = 0;
 			break;
 		}
 	}
@@ -264,7 +264,8 @@ static int cmp_num(int64_t a, int64_t b)
 
 static int compare_items(const void *pa, const void *pb, void *context)
 {
-	const struct sort_item *a = pa, *b = pb;
+	const struct sort_item *a = *(const struct sort_item *const *)pa;
+	const struct sort_item *b = *(const struct sort_item *const *)pb;
 	const struct sort_ctx *ctx = context;
 	const uint8_t *keys = buf_data(&ctx->keys);
 
@@ -282,9 +283,9 @@ static int compare_items(const void *pa, const void *pb, void *context)
 			r = a->size < b->size ? -1 : a->size > b->size ? 1 : 0;
 			break;
 		default: {
-			size_t la = a->str_len[i], lb = b->str_len[i];
+			size_t la = a->str[2 * i + 1], lb = b->str[2 * i + 1];
 
-			r = memcmp(keys + a->str_off[i], keys + b->str_off[i], la < lb ? la : lb);
+			r = memcmp(keys + a->str[2 * i], keys + b->str[2 * i], la < lb ? la : lb);
 			if (r == 0)
 				r = la < lb ? -1 : la > lb ? 1 : 0;
 			break;
@@ -301,7 +302,8 @@ void sort_messages(const struct sort_criterion *crit, size_t ncrit, struct searc
 		   sort_mail_set_t *set_mail, void *context, uint32_t *seqs, size_t count)
 {
 	struct sort_ctx ctx;
-	struct sort_item *items;
+	struct sort_item *items, **order;
+	uint32_t *strs;
 
 	if (count < 2)
 		return;
@@ -312,15 +314,21 @@ void sort_messages(const struct sort_criterion *crit, size_t ncrit, struct searc
 	buf_init(&ctx.tmp, SORT_STRING_MAX * 5);
 	ctx.pool = pool_create(SORT_POOL_MAX);
 	items = i_calloc(count, sizeof(*items));
+	strs = i_calloc(count * 2 * ncrit + 1, sizeof(*strs));
+	order = i_calloc(count, sizeof(*order));
 	for (size_t i = 0; i < count; i++) {
 		items[i].seq = seqs[i];
-		items[i].index = (uint32_t)i;
+		items[i].str = strs + i * 2 * ncrit;
 		set_mail(context, mail, seqs[i]);
 		fill_item(&ctx, mail, &items[i]);
+		order[i] = &items[i];
 	}
-	sort_array(items, count, sizeof(*items), compare_items, &ctx);
+	/* Pointers are sorted, not the items: far less to move. */
+	sort_array(order, count, sizeof(*order), compare_items, &ctx);
 	for (size_t i = 0; i < count; i++)
-		seqs[i] = items[i].seq;
+		seqs[i] = order[i]->seq;
+	free(order);
+	free(strs);
 	free(items);
 	buf_free(&ctx.keys);
 	buf_free(&ctx.tmp);

@@ -669,7 +669,9 @@ static void write_members(struct buf *out, struct tnode *top, struct tnode ***st
 	for (;;) {
 		for (;;) {
 			if (n->seq != 0) {
-				(void)buf_printf(out, first ? "%u" : " %u", n->num);
+				if (!first)
+					(void)buf_append_c(out, ' ');
+				(void)search_append_uint(out, n->num);
 				first = false;
 			}
 			if (n->first_child == NULL)
