@@ -125,12 +125,16 @@ def measure(session, command, runs):
 
 
 def first_and_again(session, command):
-    """CPU seconds of the first run and of the second, messages found."""
+    """CPU seconds of the first run and of the second, and how many
+    messages were found (or the length of a SORT/THREAD answer)."""
     session.cmd(command)
     cpu1 = session.last_cpu
     _, lines, _ = session.cmd(command)
     cpu2 = session.last_cpu
-    found = sum(len(l.split()) - 2 for l in lines if l.startswith(b"* SEARCH"))
+    if command.startswith("SEARCH"):
+        found = sum(len(l.split()) - 2 for l in lines if l.startswith(b"* SEARCH"))
+    else:
+        found = "%d bytes" % sum(len(l) for l in lines)
     return cpu1, cpu2, found
 
 
@@ -145,6 +149,11 @@ HEADER_COMMANDS = [
     ("SEARCH FROM", "SEARCH FROM sender42@"),
     ("SEARCH SUBJECT", "SEARCH SUBJECT \"message 7 \""),
     ("SEARCH HEADER Message-ID", "SEARCH HEADER Message-ID bench4242@"),
+    ("SORT (DATE)", "SORT (DATE) UTF-8 ALL"),
+    ("SORT (SUBJECT)", "SORT (SUBJECT) UTF-8 ALL"),
+    ("SORT (FROM)", "SORT (FROM) UTF-8 ALL"),
+    ("THREAD REFERENCES", "THREAD REFERENCES UTF-8 ALL"),
+    ("THREAD ORDEREDSUBJECT", "THREAD ORDEREDSUBJECT UTF-8 ALL"),
 ]
 
 
@@ -361,7 +370,7 @@ def main():
         out.append("| `%s` | %d | %s |" % (command, len(d), "yes" if d == r else "**no**"))
     out.append("")
     if a.headers > 0:
-        out.append("## Header searches on %d messages\n" % a.headers)
+        out.append("## Header searches, SORT and THREAD on %d messages\n" % a.headers)
         out.append("Small messages (%d senders), index and cache removed before SELECT. "
                    "\"first\" is the first search of the session after SELECT (every message "
                    "file read, header fields cached), \"again\" the same search once more "
