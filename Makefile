@@ -5,6 +5,8 @@
 #   make check      install what the tests need, build, run every test
 #                   (unit, integration, sanitizers, fuzz smoke, style)
 #   make install    PREFIX, DESTDIR, SYSCONFDIR, LIBEXECDIR, MANDIR
+#   make check-package  build the Debian package, lintian it, install it
+#                   here, start it, log in, purge it (root; part of check)
 #
 # The compile rules live in mk/build.mk and are run once per variant:
 #   release  hardened, what gets installed
@@ -27,21 +29,22 @@ PYTEST_ARGS ?=
 
 
 .PHONY: all release test-build asan-build fuzz-build deps deps-build demo check check-unit \
-	check-integration check-sieve check-asan check-style fuzz-smoke format install clean
+	check-integration check-sieve check-asan check-style fuzz-smoke format install clean \
+	check-package
 
 all: release
 
 release:
-	@$(SUBMAKE) V=release all
+	+@$(SUBMAKE) V=release all
 
 test-build:
-	@$(SUBMAKE) V=test all unit
+	+@$(SUBMAKE) V=test all unit
 
 asan-build:
-	@$(SUBMAKE) V=asan all unit
+	+@$(SUBMAKE) V=asan all unit
 
 fuzz-build:
-	@$(SUBMAKE) V=fuzz fuzz
+	+@$(SUBMAKE) V=fuzz fuzz
 
 deps:
 	@mk/deps.sh all
@@ -57,6 +60,7 @@ check: deps check-style test-build release
 	@$(MAKE) --no-print-directory check-unit check-integration check-sieve
 	@$(MAKE) --no-print-directory check-asan
 	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory check-package
 	@echo "make check: all suites passed"
 
 check-unit: test-build
@@ -81,6 +85,9 @@ check-sieve: test-build
 check-style:
 	@mk/check-style.sh
 
+check-package: deps
+	@$(PYTEST) tests/package $(PYTEST_ARGS)
+
 fuzz-smoke: fuzz-build
 	@mk/fuzz-smoke.sh build/fuzz $(or $(FUZZ_SECS),5)
 
@@ -88,7 +95,7 @@ format:
 	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
 
 install: release
-	@$(SUBMAKE) V=release install DESTDIR=$(DESTDIR) MANDIR=$(MANDIR) DOCDIR=$(DOCDIR)
+	+@$(SUBMAKE) V=release install DESTDIR=$(DESTDIR) MANDIR=$(MANDIR) DOCDIR=$(DOCDIR)
 
 clean:
 	rm -rf build

@@ -8,8 +8,9 @@ what=${1:-all}
 BUILD_PKGS="gcc make pkg-config libseccomp-dev libcap-dev libssl-dev libcrypt-dev
 zlib1g-dev openssl"
 TEST_PKGS="libcmocka-dev clang libclang-rt-14-dev clang-format python3 python3-pytest fail2ban
-dovecot-imapd dovecot-pop3d dovecot-sieve fetchmail postfix
-curl procps mandoc"
+dovecot-imapd dovecot-pop3d dovecot-sieve fetchmail postfix isync neomutt
+curl procps mandoc groff-base munin-node logrotate systemd man-db
+dpkg-dev debhelper devscripts lintian ssl-cert"
 
 pkgs=$BUILD_PKGS
 [ "$what" = all ] && pkgs="$pkgs $TEST_PKGS"

@@ -153,8 +153,23 @@ bool quota_rules_add(struct quota_rules *rules, const char *rule, struct mailbox
 		if ((old->mailbox == NULL && r.mailbox == NULL) ||
 		    (old->mailbox != NULL && r.mailbox != NULL &&
 		     strcmp(old->mailbox, r.mailbox) == 0)) {
-			rule_free(old);
-			*old = r;
+			/* A second rule for the same mailbox changes only the
+			   limits it names (quota_rule = *:storage=1G and
+			   quota_rule2 = *:messages=1000 give both), as Dovecot. */
+			if (r.has_bytes) {
+				old->has_bytes = true;
+				old->bytes = r.bytes;
+				old->bytes_relative = r.bytes_relative;
+				old->bytes_percent = r.bytes_percent;
+			}
+			if (r.has_messages) {
+				old->has_messages = true;
+				old->messages = r.messages;
+				old->messages_relative = r.messages_relative;
+				old->messages_percent = r.messages_percent;
+			}
+			old->ignore = old->ignore || r.ignore;
+			rule_free(&r);
 			return true;
 		}
 	}

@@ -31,11 +31,23 @@ def need_root():
         pytest.skip("integration tests start roost as root")
 
 
+_next_port = [20000 + (os.getpid() * 7919) % 10000]
+
+
 def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1 that nothing uses right now, below the
+    kernel's ephemeral range (32768 and up) so that no client connection of
+    the tests can hold it by the time a server binds it, and never the same
+    twice in one run."""
+    while True:
+        port = _next_port[0]
+        _next_port[0] = 20000 + (port - 20000 + 1) % 10000
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):

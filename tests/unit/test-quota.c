@@ -28,9 +28,13 @@ static void test_limits(void **state)
 
 	(void)state;
 	assert_true(quota_rules_empty(&rules));
+	add_ok(&rules, "*:storage=2G");
+	/* A second "*" rule changes only the limits it names, as Dovecot. */
+	add_ok(&rules, "*:messages=10000");
+	quota_rules_limits(&rules, "INBOX", &bytes, &msgs);
+	assert_int_equal(bytes, 2048ULL * 1024 * 1024);
+	assert_int_equal(msgs, 10000);
 	add_ok(&rules, "*:storage=1G");
-	add_ok(&rules, "*:messages=10000"); /* replaces the "*" rule */
-	add_ok(&rules, "*:storage=1G:messages=10000");
 	add_ok(&rules, "Trash:storage=+100M");
 	add_ok(&rules, "Spam:ignore");
 	add_ok(&rules, "Archive:storage=50%");
