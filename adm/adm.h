@@ -22,10 +22,21 @@ struct adm_context {
 	const char *config_path;
 	bool config_given;	    /* -c on the command line */
 	struct roost_settings *set; /* NULL until adm_settings() is called */
+	/* adm_settings_lenient(): the configuration did not parse; requests
+	   go to base_dir as the file names it, and config_error is shown
+	   only if no server answers. */
+	char *config_error;
+	char base_dir[1024];
 };
 
 /* Loads the configuration (fatal with file:line on error). */
 const struct roost_settings *adm_settings(struct adm_context *ctx);
+/*
+ * For requests the running server must judge (reload, stop): loads the
+ * configuration if it parses, else remembers its error and finds base_dir
+ * anyway, so that the request still reaches master.
+ */
+void adm_settings_lenient(struct adm_context *ctx);
 
 /*
  * Sends one request to master and calls row_cb for every answer row until

@@ -5,6 +5,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "adm.h"
@@ -60,6 +61,7 @@ int main(int argc, char **argv)
 			if (ret == ADM_EXIT_USAGE)
 				fprintf(stderr, "usage: roostadm %s\n", commands[i].usage);
 			settings_free(&ctx.set);
+			free(ctx.config_error);
 			return ret;
 		}
 	}

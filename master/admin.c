@@ -183,10 +183,19 @@ static bool admin_message(void *ctx, struct ipc_message *msg)
 		admin_done(client, 0, "");
 		master_request_stop();
 		break;
-	case ADMIN_RELOAD:
-		master_reload();
-		admin_done(client, 0, "");
+	case ADMIN_RELOAD: {
+		char *reload_error;
+
+		/* The parse error goes back to whoever asked (roostadm reload,
+		   roost reload, systemctl reload) as well as to the log. */
+		if (master_reload(&reload_error)) {
+			admin_done(client, 0, "");
+		} else {
+			admin_done(client, ADMIN_STATUS_CONFIG, reload_error);
+			free(reload_error);
+		}
 		break;
+	}
 	case ADMIN_LOG_REOPEN:
 		master_log_reopen();
 		admin_done(client, 0, "");

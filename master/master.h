@@ -206,7 +206,12 @@ void master_notify(const char *state);
 
 /* main.c */
 void master_request_stop(void);
-void master_reload(void);
+/*
+ * Reads the configuration again and applies it. When it does not parse the
+ * running configuration stays and false is returned with *error_r
+ * ("FILE:LINE: problem", caller frees), which was also logged.
+ */
+bool master_reload(char **error_r);
 void master_log_reopen(void);
 
 #endif
