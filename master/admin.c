@@ -132,6 +132,13 @@ static void stats_reply(void *ctx, const union policy_msg_any *reply, bool last)
 			admin_send(client, ADMIN_STATS_ROW, &row);
 		}
 	}
+	/* Always present, 0 until roost-lda reports: graphs start at 0. */
+	for (uint32_t i = 0; i < STATS_DELIVERY_OUTCOME_COUNT; i++) {
+		memset(&row, 0, sizeof(row));
+		(void)str_copy(row.name, sizeof(row.name), stats_delivery_outcome_name(i));
+		row.value = lda_stats_count(i);
+		admin_send(client, ADMIN_STATS_ROW, &row);
+	}
 	admin_done(client, 0, "");
 }
 

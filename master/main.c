@@ -134,6 +134,7 @@ static void pidfile_write(void)
 static void master_cleanup(void)
 {
 	admin_deinit();
+	lda_stats_deinit();
 	if (master.pidfile_fd >= 0) {
 		(void)unlink(master.pidfile_path);
 		close(master.pidfile_fd);
@@ -404,6 +405,7 @@ int main(int argc, char **argv)
 	signal_add(SIGHUP, sig_reload, NULL);
 	signal_add(SIGUSR1, sig_reopen, NULL);
 	admin_init();
+	lda_stats_init();
 	services_start();
 	log_info("roost v%s starting up for %s", ROOST_VERSION, master.set->protocols);
 	if (status_fd >= 0)

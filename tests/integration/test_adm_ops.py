@@ -3,13 +3,18 @@ with the parse error printed by every way of asking (roostadm reload, roost
 reload, as systemd's ExecReload runs it) while the old configuration keeps
 serving; the auth-userdb socket's mode and group; roost-lda's delivery
 outcomes counted by the server and shown by `roostadm stats` and Munin."""
+import json
 import os
 import re
 import signal
+import socket
 import stat
+import struct
 import subprocess
+import time
 
 from conftest import wait_for
+from lda_fixtures import mail, postfix_factory, rfc822, wait_messages  # noqa: F401
 
 EX_CONFIG = 89
 
@@ -108,3 +113,115 @@ def test_auth_userdb_listener_keeps_its_default_mode(server):
     start(server)
     mode, _ = socket_state(server.base_dir / "auth-userdb")
     assert mode == 0o660
+
+
+# ---- delivery counters ----
+
+def deliveries(server, *args):
+    """The deliveries_* counters of `roostadm stats` (text or -f json)."""
+    out = server.adm("stats", *args).stdout
+    if args == ("-f", "json"):
+        counters = json.loads(out)
+    else:
+        counters = dict((name, int(value)) for name, value in
+                        (line.split() for line in out.splitlines()))
+    return {k[len("deliveries_"):]: v for k, v in counters.items()
+            if k.startswith("deliveries_")}
+
+
+def wait_deliveries(server, **expected):
+    want = dict({"stored": 0, "tempfail": 0, "rejected": 0, "discarded": 0}, **expected)
+    return wait_for(lambda: deliveries(server) == want, what="delivery counters %s, got %s"
+                    % (want, deliveries(server)))
+
+
+def report(server, frame):
+    """Sends one raw frame to lda-stats as a local process could."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+        s.connect(str(server.base_dir / "lda-stats"))
+        s.send(frame)
+        time.sleep(0.1)
+
+
+def stats_frame(outcome, msg_type=1):
+    return struct.pack("<HHI", 1, msg_type, 4) + struct.pack("<I", outcome)
+
+
+def test_delivery_counters(mail, postfix_factory):
+    import grp
+    mail.start()
+    server = mail.server
+    zero = {"stored": 0, "tempfail": 0, "rejected": 0, "discarded": 0}
+    assert deliveries(server) == zero
+    assert deliveries(server, "-f", "json") == zero
+    # The socket: root's, with auth-userdb's group (mail_gid) and mode.
+    mode, gid = socket_state(server.base_dir / "lda-stats")
+    assert mode == 0o660 and gid == grp.getgrnam("vmail").gr_gid
+    assert os.stat(server.base_dir / "lda-stats").st_uid == 0
+
+    # roost-lda as the MTA runs it (as vmail): stored, unknown user, too
+    # large, the store unavailable.
+    r = mail.lda("-d", "jdoe@example.com", input=rfc822("one", "1@example.org"))
+    assert r.returncode == 0, r.stderr
+    wait_deliveries(server, stored=1)
+    r = mail.lda("-d", "nobody@example.com", input=rfc822("two", "2@example.org"))
+    assert r.returncode == 67, r.stderr
+    r = mail.lda("-d", "jdoe@example.com", "-o", "lda_max_message_size=100",
+                 input=rfc822("three", "3@example.org", body="x" * 500))
+    assert r.returncode == 77, r.stderr
+    wait_deliveries(server, stored=1, rejected=2)
+    r = mail.lda("-d", "jdoe@example.com", "-o", "mail_location=maildir:/proc/1/nowhere",
+                 input=rfc822("four", "4@example.org"))
+    assert r.returncode == 75, r.stderr
+    wait_deliveries(server, stored=1, rejected=2, tempfail=1)
+
+    # Through Postfix's pipe, as the seed sets it up.
+    postfix = postfix_factory().start()
+    postfix.send("sender@example.org", ["other@example.com"], rfc822("five", "5@example.org"))
+    wait_messages(mail, "other@example.com", 1)
+    counters = wait_deliveries(server, stored=2, rejected=2, tempfail=1)
+    assert deliveries(server, "-f", "json") == dict(zero, stored=2, rejected=2, tempfail=1)
+    assert counters
+
+    # Munin graphs them.
+    from test_ops import multigraph_values, munin_run
+    values = multigraph_values(munin_run(server))
+    assert values["roost_deliveries"] == {"stored": "2", "tempfail": "1", "rejected": "2",
+                                          "discarded": "0"}
+
+    # A reload keeps the counts (they live in master).
+    assert server.adm("reload").returncode == 0
+    server.wait_log("Configuration reloaded")
+    assert deliveries(server)["stored"] == 2
+
+
+def test_delivery_reports_are_checked(mail):
+    mail.start()
+    server = mail.server
+    report(server, stats_frame(3))
+    wait_deliveries(server, discarded=1)
+    # Out of range, unknown type, short, two on one connection, a broken
+    # frame: refused, logged with the sender's pid and uid, not counted.
+    report(server, stats_frame(9))
+    server.wait_log(r"lda-stats: refused a report from pid \d+ \(uid 0\): unknown outcome")
+    report(server, stats_frame(0, msg_type=7))
+    report(server, struct.pack("<HHI", 1, 1, 2) + b"\0\0")
+    server.wait_log(r"lda-stats: refused a report from pid \d+ \(uid 0\): .*short")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+        s.connect(str(server.base_dir / "lda-stats"))
+        s.send(stats_frame(1))
+        s.send(stats_frame(1))
+        time.sleep(0.1)
+    server.wait_log(r"lda-stats: refused a report from pid \d+ \(uid 0\): a second report")
+    report(server, b"\x01\x00\x01")
+    server.wait_log(r"lda-stats: refused a report from pid \d+ \(uid 0\): malformed message")
+    wait_deliveries(server, discarded=1, tempfail=1)
+    assert server.proc.poll() is None
+
+    # Without the socket a delivery goes on as before, uncounted.
+    (server.base_dir / "lda-stats").unlink()
+    r = mail.lda("-d", "jdoe@example.com", input=rfc822("six", "6@example.org"))
+    assert r.returncode == 0, r.stderr
+    assert len(mail.messages("jdoe@example.com")) == 1
+    time.sleep(0.2)
+    assert deliveries(server) == {"stored": 0, "tempfail": 1, "rejected": 0, "discarded": 1}
