@@ -46,7 +46,11 @@ enum adm_userdb_result adm_userdb_lookup(struct adm_context *ctx, const char *us
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		log_error("The server is not running (connect(%s) failed: %m)", sun.sun_path);
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			log_error("The server is not running (connect(%s) failed: %m)",
+				  sun.sun_path);
+		else
+			log_error("connect(%s) failed: %m", sun.sun_path);
 		if (fd >= 0)
 			close(fd);
 		return ADM_USERDB_NO_SERVER;

@@ -218,3 +218,36 @@ def test_security_md_documents_the_profile():
     documented = " ".join(re.findall(r"`([^`]*)`", m.group(1))).split()
     assert sorted(fields["syscalls"].split()) == sorted(documented)
     assert "| `roostadm` mail commands" in text
+
+
+def test_mailbox_commands_as_the_user(server):
+    """Run by the user itself (not root) they work without changing
+    identity; run by anyone else they refuse."""
+    put_messages(server, MESSAGES[:2])
+    start(server, "service auth {\n  unix_listener auth-userdb {\n    group = vmail\n  }\n}\n")
+    uid, gid = mail_user()
+    for path in [server.tmp, server.base_dir, server.config_path]:
+        os.chmod(path, os.stat(path).st_mode | 0o005)
+
+    def as_ids(u, g):
+        def drop():
+            os.setgroups([])
+            os.setgid(g)
+            os.setuid(u)
+        return drop
+
+    cmd = [server.roostadm, "-c", str(server.config_path), "mailbox", "status", "-u", USER,
+           "messages", "INBOX"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=30,
+                       preexec_fn=as_ids(uid, gid))
+    assert r.returncode == 0 and r.stdout == "INBOX messages=2\n", r.stdout + r.stderr
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=30,
+                       preexec_fn=as_ids(65534, gid))
+    assert r.returncode == 75, r.stdout + r.stderr
+    assert "run roostadm as root or as that user" in r.stderr, r.stderr
+    # Outside the socket's group: told so, not that the server is down.
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=30,
+                       preexec_fn=as_ids(65534, 65534))
+    assert r.returncode == 75, r.stdout + r.stderr
+    assert "auth-userdb) failed: Permission denied" in r.stderr, r.stderr
+    assert "not running" not in r.stderr
