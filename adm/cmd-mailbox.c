@@ -6,13 +6,13 @@
  * between levels. A mask may hold IMAP's wildcards: '*' matches anything,
  * '%' anything but '/'.
  */
-#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "adm.h"
+#include "imap/list-pattern.h"
 #include "log.h"
 #include "storage/mail-user.h"
 #include "storage/mailbox-name.h"
@@ -54,30 +54,15 @@ static bool mask_has_wildcards(const char *mask)
 	return strpbrk(mask, "*%") != NULL;
 }
 
-static bool mask_match_at(const char *mask, const char *name, bool fold)
-{
-	for (;; mask++, name++) {
-		if (*mask == '*' || *mask == '%') {
-			/* Try every length the wildcard may take, shortest first. */
-			for (const char *rest = name;; rest++) {
-				if (mask_match_at(mask + 1, rest, fold))
-					return true;
-				if (*rest == '\0' || (*mask == '%' && *rest == '/'))
-					return false;
-			}
-		}
-		if (*mask == '\0' || *name == '\0')
-			return *mask == *name;
-		if (fold ? tolower((unsigned char)*mask) != tolower((unsigned char)*name)
-			 : *mask != *name)
-			return false;
-	}
-}
-
-/* Whether name matches mask; INBOX matches in any case, as in IMAP. */
+/* Whether name matches mask, as IMAP's LIST matches (imap/list-pattern.c:
+   time proportional to their lengths whatever the mask, INBOX in any case). */
 static bool mask_match(const char *mask, const char *name)
 {
-	return mask_match_at(mask, name, mailbox_name_is_inbox(name));
+	struct list_pattern *pattern = list_pattern_compile(mask, strlen(mask), '/');
+	bool match = list_pattern_match(pattern, name, strlen(name));
+
+	list_pattern_free(&pattern);
+	return match;
 }
 
 /*

@@ -1,3 +1,4 @@
 # adm/: roostadm, the administration tool.
 BIN_PROGS += roostadm
-roostadm_SRCS := $(sort $(wildcard adm/*.c))
+# imap/list-pattern.c: the mail commands match masks as IMAP's LIST does.
+roostadm_SRCS := $(sort $(wildcard adm/*.c)) imap/list-pattern.c

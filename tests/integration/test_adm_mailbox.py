@@ -71,6 +71,8 @@ def test_mailbox_list_create_status(server):
     assert adm_mail(server, "mailbox", "list", "-u", USER, "A*").stdout == \
         "Archive\nArchive/2024\n"
     assert adm_mail(server, "mailbox", "list", "-u", USER, "inbox").stdout == "INBOX\n"
+    assert adm_mail(server, "mailbox", "list", "-u", USER, "%/%", "S*").stdout == \
+        "Archive/2024\nSent\n"
     # The IMAP client sees the same.
     m = imap(server)
     m.login(USER, PASSWORD)
@@ -126,6 +128,11 @@ def test_mailbox_list_create_status(server):
     assert r.returncode == 67 and "doesn't exist" in r.stderr
     r = adm_mail(server, "mailbox", "list", check=False)
     assert r.returncode == 64
+
+    # Matching takes time linear in the mask, whatever its wildcards.
+    adm_mail(server, "mailbox", "create", "-u", USER, "a" * 200)
+    r = adm_mail(server, "mailbox", "list", "-u", USER, "*a" * 40 + "*b")
+    assert r.stdout == ""
 
 
 def test_mailbox_commands_are_confined(server, work_dir):
