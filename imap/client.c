@@ -140,6 +140,10 @@ static void imap_output_flushed(void *ctx)
 {
 	struct imap_client *client = ctx;
 
+	if (client->busy != NULL && client->busy_output != NULL && !client->logged_out) {
+		client->busy_output(client->busy);
+		return;
+	}
 	if (client->logged_out)
 		imap_client_exit(client, "Logged out");
 }
@@ -226,6 +230,7 @@ void imap_command_done(struct imap_cmd *cmd)
 	if (client->busy == cmd) {
 		client->busy = NULL;
 		client->busy_input = NULL;
+		client->busy_output = NULL;
 	}
 	free(cmd);
 	/* Commands the client pipelined behind it go on now. */

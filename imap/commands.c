@@ -13,6 +13,7 @@ static const struct imap_command_def commands[] = {
 	{"CLOSE", cmd_close, IMAP_CMD_SELECTED, NULL, NULL},
 	{"ENABLE", cmd_enable, 0, NULL, NULL},
 	{"EXAMINE", cmd_examine, 0, NULL, NULL},
+	{"FETCH", cmd_fetch, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
 	{"ID", cmd_id, 0, NULL, NULL},
 	{"IDLE", cmd_idle, 0, NULL, NULL},
 	{"LOGOUT", cmd_logout, 0, NULL, NULL},
