@@ -3,6 +3,8 @@
  * link, unlink, fsync, scan, lock, watch). Every process that opens a
  * user's storage (roost-imap, roost-pop3, roost-lda) lists them in its
  * sandbox profile; Landlock confines them to the user's directories.
+ * sysinfo is glibc's: qsort() of more than a kilobyte asks once for the
+ * memory size (sorting a large mailbox's file list hits it).
  */
 #ifndef ROOST_STORAGE_SYSCALLS_H
 #define ROOST_STORAGE_SYSCALLS_H
@@ -13,6 +15,6 @@
 		"flock", "utimensat", "statx", "stat", "lstat", "access", "faccessat",             \
 		"faccessat2", "readlink", "readlinkat", "fchmod", "fstatfs", "pread64",            \
 		"pwrite64", "chdir", "inotify_init1", "inotify_add_watch", "inotify_rm_watch",     \
-		"sched_yield", "clock_nanosleep", "nanosleep"
+		"sched_yield", "clock_nanosleep", "nanosleep", "sysinfo"
 
 #endif
