@@ -8,18 +8,23 @@
 #include "imap.h"
 
 static const struct imap_command_def commands[] = {
+	{"APPEND", cmd_append, 0, cmd_append_literal, cmd_append_literal_data},
 	{"CAPABILITY", cmd_capability, 0, NULL, NULL},
 	{"CHECK", cmd_check, IMAP_CMD_SELECTED, NULL, NULL},
 	{"CLOSE", cmd_close, IMAP_CMD_SELECTED, NULL, NULL},
+	{"COPY", cmd_copy, IMAP_CMD_SELECTED | IMAP_CMD_UID, NULL, NULL},
 	{"ENABLE", cmd_enable, 0, NULL, NULL},
 	{"EXAMINE", cmd_examine, 0, NULL, NULL},
+	{"EXPUNGE", cmd_expunge, IMAP_CMD_SELECTED | IMAP_CMD_UID, NULL, NULL},
 	{"FETCH", cmd_fetch, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
 	{"ID", cmd_id, 0, NULL, NULL},
 	{"IDLE", cmd_idle, 0, NULL, NULL},
 	{"LOGOUT", cmd_logout, 0, NULL, NULL},
+	{"MOVE", cmd_move, IMAP_CMD_SELECTED | IMAP_CMD_UID, NULL, NULL},
 	{"NAMESPACE", cmd_namespace, 0, NULL, NULL},
 	{"NOOP", cmd_noop, 0, NULL, NULL},
 	{"SELECT", cmd_select, 0, NULL, NULL},
+	{"STORE", cmd_store, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
 	{"UNSELECT", cmd_unselect, IMAP_CMD_SELECTED, NULL, NULL},
 };
 
@@ -38,4 +43,7 @@ void imap_write_capability(struct imap_client *client, struct buf *out)
 	(void)buf_append_str(out, "IMAP4rev1 IMAP4rev2 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE "
 				  "NAMESPACE UNSELECT");
 	(void)buf_append_str(out, client->set->imap_literal_minus ? " LITERAL-" : " LITERAL+");
+	/* Message commands. */
+	(void)buf_append_str(out, " UIDPLUS MOVE CONDSTORE QRESYNC BINARY MULTIAPPEND");
+	imap_append_write_capability(client, out);
 }

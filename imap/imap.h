@@ -216,6 +216,21 @@ void imap_condstore_enable(struct imap_client *client);
 void imap_send_vanished_earlier(struct imap_client *client, const struct imap_seqset *uids,
 				uint64_t modseq);
 
+/* copy.c */
+/*
+ * Opens the mailbox named by arg for saving (COPY, MOVE, APPEND); name
+ * (size bytes) receives its storage name. False after answering (NO
+ * [TRYCREATE] when it does not exist).
+ */
+bool imap_dest_open(struct imap_cmd *cmd, const struct imap_arg *arg, struct mailbox **dest_r,
+		    char *name, size_t size);
+/* The UIDVALIDITY of a mailbox saved into, for COPYUID and APPENDUID. */
+uint32_t imap_dest_uidvalidity(struct imap_client *client, const char *name);
+/* Whether name is configured with special_use = \Trash. */
+bool imap_mailbox_is_trash(struct imap_client *client, const char *name);
+/* COPY (move false) and MOVE of cmd's arguments, with the tagged reply. */
+void imap_copy_run(struct imap_cmd *cmd, bool move);
+
 /* fetch.c */
 /*
  * Writes the FETCH responses of req for the message numbers in seqs and
@@ -229,6 +244,9 @@ void imap_fetch_start(struct imap_cmd *cmd, struct fetch_request *req, struct im
 /* "(\Seen $Label1)": the flags of a record as FETCH FLAGS shows them. */
 void imap_fetch_write_flags(struct imap_client *client, const struct mail_record *rec,
 			    struct buf *out);
+
+/* cmd-append.c: " APPENDLIMIT=n" when a limit is configured. */
+void imap_append_write_capability(const struct imap_client *client, struct buf *out);
 
 void cmd_fetch(struct imap_cmd *cmd);
 void cmd_store(struct imap_cmd *cmd);
