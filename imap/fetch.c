@@ -34,6 +34,9 @@
 /* Sections up to this size are written with their message; larger ones
    are streamed. */
 #define FETCH_INLINE_MAX (256 * 1024)
+/* Messages up to this size are read into a reused buffer; larger ones
+   are mapped (a map and unmap per small message costs more than a read). */
+#define FETCH_READ_MAX (1024 * 1024)
 /* Memory for one message's MIME tree. */
 #define FETCH_PARSE_POOL_MAX (64 * 1024 * 1024)
 /* Largest value cached for one message and field. */
@@ -67,6 +70,8 @@ struct fetch_ctx {
 	uint8_t *map;
 	size_t map_len;
 	bool mapped;
+	bool map_is_read; /* map points into readbuf */
+	struct buf readbuf;
 	struct pool *pool;
 	struct message_part *root;
 	bool parsed;
@@ -150,8 +155,9 @@ static int local_tz_offset(time_t t)
 
 static void msg_unmap(struct fetch_ctx *ctx)
 {
-	if (ctx->mapped && ctx->map_len > 0)
+	if (ctx->mapped && ctx->map_len > 0 && !ctx->map_is_read)
 		(void)munmap(ctx->map, ctx->map_len);
+	ctx->map_is_read = false;
 	ctx->map = NULL;
 	ctx->map_len = 0;
 	ctx->mapped = false;
@@ -192,6 +198,33 @@ static bool msg_map(struct fetch_ctx *ctx)
 	ctx->map_len = (size_t)st.st_size;
 	if (ctx->map_len == 0) {
 		ctx->map = (uint8_t *)"";
+	} else if (ctx->map_len <= FETCH_READ_MAX) {
+		uint8_t *p;
+		size_t done = 0;
+
+		buf_reset(&ctx->readbuf);
+		p = buf_reserve(&ctx->readbuf, ctx->map_len);
+		while (p != NULL && done < ctx->map_len) {
+			ssize_t n = pread(fd, p + done, ctx->map_len - done, (off_t)done);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			done += (size_t)n;
+		}
+		if (p == NULL || done < ctx->map_len) {
+			/* A file cut short under us is not worth the confusion. */
+			log_error("FETCH: reading message %u of %s failed: %s", ctx->seq,
+				  ctx->client->box_name, p == NULL ? "no memory" : "short read");
+			close(fd);
+			ctx->map_len = 0;
+			ctx->failure = FETCH_FAIL_INTERNAL;
+			return false;
+		}
+		buf_commit(&ctx->readbuf, done);
+		ctx->map = buf_data_mut(&ctx->readbuf);
+		ctx->map_is_read = true;
 	} else {
 		void *p = mmap(NULL, ctx->map_len, PROT_READ, MAP_PRIVATE, fd, 0);
 
@@ -627,6 +660,7 @@ static void fetch_finish(struct fetch_ctx *ctx)
 	buf_free(&ctx->cache_body);
 	buf_free(&ctx->cache_bs);
 	buf_free(&ctx->cache_hdrs);
+	buf_free(&ctx->readbuf);
 	fetch_content_free(&ctx->content);
 	if (fetch_active == ctx)
 		fetch_active = NULL;
@@ -703,6 +737,7 @@ void imap_fetch_start(struct imap_cmd *cmd, struct fetch_request *req, struct im
 	buf_init(&ctx->cache_body, 16 * 1024 * 1024);
 	buf_init(&ctx->cache_bs, 16 * 1024 * 1024);
 	buf_init(&ctx->cache_hdrs, 16 * 1024 * 1024);
+	buf_init(&ctx->readbuf, FETCH_READ_MAX);
 	fetch_content_init(&ctx->content);
 	imap_seqset_iter_init(&ctx->iter, &ctx->seqs);
 	fetch_active = ctx;

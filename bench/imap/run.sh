@@ -92,6 +92,9 @@ fi
 import sys; sys.path.insert(0, '$here'); import mkmaildir, random
 open('$ROOT/sample.eml', 'wb').write(mkmaildir.message(random.Random(1), 123456).replace('\n', '\r\n').encode())"
 chown -R vmail:vmail "$ROOT"/mail "$ROOT"/home
+# Both servers distrust a directory changed within the last second or two
+# (they rescan it): let the fresh Maildir settle first.
+sleep 3
 
 printf '%s:{PLAIN}%s:%d:%d::%s/home/%s::\n' "$USER_NAME" "$PASS" "$VMAIL_UID" "$VMAIL_GID" \
 	"$ROOT" "$USER_NAME" >"$ROOT"/users
@@ -206,6 +209,7 @@ measure() { # NAME PORT INDEX_GLOB -> sets cold/warm/env/append figures in NAME_
 	sel=$(secs_of "$out" "$SEL")
 	fetch=$(secs_of "$out" "$FAST")
 	eval "${name}_cold=$(awk -v a="$sel" -v b="$fetch" 'BEGIN { printf "%.4f", a + b }')"
+	sleep 2
 	log "$name: warm SELECT + FETCH x$RUNS"
 	for i in $(seq "$RUNS"); do
 		out=$(bench "$port" "$SEL" "$FAST")
