@@ -960,3 +960,55 @@ def test_imaplib_round_trip(corpus):
     typ, data = c.expunge()
     assert typ == "OK"
     c.logout()
+
+
+def test_append_utf8_and_literal8(server):
+    """RFC 6855 APPEND ... UTF8 (~{n}) after ENABLE UTF8=ACCEPT, and a
+    literal8 holding a NUL (RFC 3516), stored byte for byte."""
+    start(server)
+    s = Session(server)
+    s.ok("ENABLE UTF8=ACCEPT")
+    msg = "From: jürgen@example.de\r\nSubject: Grüße\r\n\r\nKöln\r\n".encode()
+    tag = s.next_tag()
+    s.send(tag + b" APPEND INBOX (\\Seen) UTF8 (~{%d}\r\n" % len(msg))
+    assert s.f.readline().startswith(b"+")
+    s.send(msg + b")\r\n")
+    tagged, _ = s.read_response(tag)
+    assert re.match(rb"t\d+ OK \[APPENDUID \d+ 1\]", tagged), tagged
+    binary = b"Subject: nul\r\n\r\na\x00b\r\n"
+    tag = s.next_tag()
+    s.send(tag + b" APPEND INBOX ~{%d+}\r\n%s\r\n" % (len(binary), binary))
+    tagged, _ = s.read_response(tag)
+    assert b" OK [APPENDUID" in tagged, tagged
+    s.ok("EXAMINE INBOX")
+    items = fetch_items(s.ok("FETCH 1:2 (FLAGS BODY.PEEK[])"))
+    assert items[1]["BODY[]"] == msg and items[1]["FLAGS"] == ["\\Seen"]
+    assert items[2]["BODY[]"] == binary
+    s.close()
+
+
+def test_move_seen_as_vanished_by_qresync_session(corpus):
+    a = Session(corpus)
+    b = Session(corpus)
+    b.ok("ENABLE QRESYNC")
+    b.ok("SELECT INBOX")
+    a.ok("SELECT INBOX")
+    a.ok("MOVE 2:3 INBOX")
+    out = b.ok("NOOP")
+    assert out.startswith(b"* VANISHED 2:3\r\n* 6 EXISTS\r\n"), out
+    a.close()
+    b.close()
+
+
+def test_logout_counters(corpus):
+    s = Session(corpus)
+    s.ok("SELECT INBOX")
+    s.ok("FETCH 1 (BODY.PEEK[HEADER] BODY.PEEK[TEXT])")
+    s.ok("FETCH 2 (RFC822.HEADER BODY.PEEK[1.MIME])")
+    s.ok("STORE 1:2 +FLAGS.SILENT (\\Deleted)")
+    s.ok("EXPUNGE")
+    s.close()
+    hdr = len(crlf(M_SIMPLE).split(b"\r\n\r\n")[0]) + 4
+    alt_hdr = len(crlf(M_ALT).split(b"\r\n\r\n")[0]) + 4
+    corpus.wait_log(r"Logged out in=\d+ out=\d+ deleted=2 expunged=2 trashed=0 hdr_count=3 "
+                    r"hdr_bytes=%d body_count=1 body_bytes=55" % (hdr + alt_hdr + 64))
