@@ -113,6 +113,24 @@ static void fuzz_content(const uint8_t *data, size_t size)
 		pool_destroy(&pool);
 		return;
 	}
+	{
+		/* The preview is short, whole characters, no control bytes. */
+		struct buf preview = BUF_INIT(4096);
+		size_t chars = 0;
+
+		if (!fetch_preview_build(root, &preview))
+			abort();
+		for (size_t i = 0; i < buf_len(&preview); i++) {
+			uint8_t ch = buf_data(&preview)[i];
+
+			if (ch < 0x20 || ch == 0x7f)
+				abort();
+			chars += (ch & 0xc0) != 0x80;
+		}
+		if (chars > FETCH_PREVIEW_CHARS)
+			abort();
+		buf_free(&preview);
+	}
 	fetch_content_init(&c);
 	if (fetch_content_build(&c, &s, msg, len, root) == FETCH_CONTENT_OK) {
 		(void)fetch_content_is_binary(&c);

@@ -44,6 +44,6 @@ void imap_write_capability(struct imap_client *client, struct buf *out)
 				  "NAMESPACE UNSELECT");
 	(void)buf_append_str(out, client->set->imap_literal_minus ? " LITERAL-" : " LITERAL+");
 	/* Message commands. */
-	(void)buf_append_str(out, " UIDPLUS MOVE CONDSTORE QRESYNC BINARY MULTIAPPEND");
+	(void)buf_append_str(out, " UIDPLUS MOVE CONDSTORE QRESYNC BINARY MULTIAPPEND PREVIEW");
 	imap_append_write_capability(client, out);
 }

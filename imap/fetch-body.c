@@ -395,6 +395,110 @@ enum fetch_content_result fetch_content_build(struct fetch_content *c,
 	return FETCH_CONTENT_OK;
 }
 
+/* ---- PREVIEW ---- */
+
+struct preview_pick {
+	const struct message_part *plain;
+	const struct message_part *html;
+};
+
+static bool preview_pick_part(const struct message_part *part, void *context)
+{
+	struct preview_pick *pick = context;
+
+	if (pick->plain == NULL && message_part_is_type(part, "text", "plain"))
+		pick->plain = part;
+	else if (pick->html == NULL && message_part_is_type(part, "text", "html"))
+		pick->html = part;
+	return pick->plain == NULL;
+}
+
+/* Drops <tags> and turns the common entities into their characters. */
+static void preview_strip_html(struct buf *text)
+{
+	static const struct {
+		const char *entity;
+		const char *text;
+	} entities[] = {
+		{"&nbsp;", " "}, {"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""},
+	};
+	uint8_t *p = buf_data_mut(text);
+	size_t len = buf_len(text), w = 0;
+	bool in_tag = false;
+
+	for (size_t i = 0; i < len; i++) {
+		size_t k;
+
+		if (in_tag) {
+			in_tag = p[i] != '>';
+			if (!in_tag)
+				p[w++] = ' ';
+			continue;
+		}
+		if (p[i] == '<') {
+			in_tag = true;
+			continue;
+		}
+		for (k = 0; k < N_ELEMENTS(entities); k++) {
+			size_t n = strlen(entities[k].entity);
+
+			if (len - i >= n && memcmp(p + i, entities[k].entity, n) == 0) {
+				p[w++] = (uint8_t)entities[k].text[0];
+				i += n - 1;
+				break;
+			}
+		}
+		if (k == N_ELEMENTS(entities))
+			p[w++] = p[i];
+	}
+	buf_truncate(text, w);
+}
+
+bool fetch_preview_build(const struct message_part *root, struct buf *out)
+{
+	struct preview_pick pick = {NULL, NULL};
+	struct message_part copy;
+	struct buf text = BUF_INIT(FETCH_PREVIEW_INPUT_MAX * 4);
+	unsigned int chars = 0;
+	bool space = false, ok = true;
+	const uint8_t *p;
+
+	(void)message_text_parts_walk(root, preview_pick_part, &pick);
+	if (pick.plain == NULL && pick.html == NULL)
+		return true;
+	copy = pick.plain != NULL ? *pick.plain : *pick.html;
+	if (copy.cte == MESSAGE_CTE_UNKNOWN)
+		return true;
+	/* The start of the text is all a preview needs. */
+	if (copy.body_size > FETCH_PREVIEW_INPUT_MAX)
+		copy.body_size = FETCH_PREVIEW_INPUT_MAX;
+	(void)message_decode_text(&copy, &text, NULL);
+	if (pick.plain == NULL)
+		preview_strip_html(&text);
+	p = buf_data(&text);
+	for (size_t i = 0; i < buf_len(&text) && ok; i++) {
+		uint8_t c = p[i];
+
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c < 0x20 || c == 0x7f) {
+			space = buf_len(out) > 0;
+			continue;
+		}
+		/* A character starts at every byte that is not a continuation. */
+		if ((c & 0xc0) != 0x80) {
+			if (chars == FETCH_PREVIEW_CHARS)
+				break;
+			if (space) {
+				ok = buf_append_c(out, ' ');
+				space = false;
+			}
+			chars++;
+		}
+		ok = ok && buf_append_c(out, c);
+	}
+	buf_free(&text);
+	return ok;
+}
+
 /* ---- writing ---- */
 
 void fetch_writer_init(struct fetch_writer *w, const struct fetch_content *content, uint64_t start,

@@ -444,6 +444,7 @@ static bool parse_att(struct fetch_request *req, const struct imap_arg *arg, con
 		{"BODY", FETCH_ITEM_BODY},
 		{"BODYSTRUCTURE", FETCH_ITEM_BODYSTRUCTURE},
 		{"MODSEQ", FETCH_ITEM_MODSEQ},
+		{"PREVIEW", FETCH_ITEM_PREVIEW},
 	};
 	const char *text;
 
@@ -517,6 +518,21 @@ static bool parse_modifiers(struct fetch_request *req, const struct imap_arg *ar
 	return true;
 }
 
+/* "(LAZY ...)": PREVIEW's modifiers. */
+static bool is_preview_mods(const struct imap_arg *arg)
+{
+	const struct imap_arg *mods;
+	size_t count;
+
+	if (!imap_arg_get_list(arg, &mods, &count) || count == 0)
+		return false;
+	for (size_t i = 0; i < count; i++) {
+		if (!imap_arg_atom_equals(&mods[i], "LAZY"))
+			return false;
+	}
+	return true;
+}
+
 bool fetch_request_parse(struct fetch_request *req, const struct imap_arg *args, size_t argc,
 			 const char **error_r)
 {
@@ -554,8 +570,19 @@ bool fetch_request_parse(struct fetch_request *req, const struct imap_arg *args,
 		for (size_t i = 0; i < count; i++) {
 			if (!parse_att(req, &atts[i], error_r))
 				goto fail;
+			/* RFC 8970: PREVIEW may take (LAZY); we always have time. */
+			if (imap_arg_atom_equals(&atts[i], "PREVIEW") && i + 1 < count &&
+			    atts[i + 1].type == IMAP_ARG_LIST) {
+				if (!is_preview_mods(&atts[i + 1])) {
+					*error_r = "Invalid PREVIEW modifiers";
+					goto fail;
+				}
+				i++;
+			}
 		}
 	}
+	if (argc == 2 && imap_arg_atom_equals(&args[0], "PREVIEW") && is_preview_mods(&args[1]))
+		argc = 1; /* FETCH 1 PREVIEW (LAZY) */
 	if (argc == 2 && !parse_modifiers(req, &args[1], error_r))
 		goto fail;
 	for (size_t i = 0; i < req->section_count; i++) {

@@ -76,8 +76,8 @@ struct fetch_ctx {
 	struct message_part *root;
 	bool parsed;
 	size_t hdr_size;
-	struct buf cache_env, cache_body, cache_bs, cache_hdrs;
-	bool have_env, have_body, have_bs, have_hdrs;
+	struct buf cache_env, cache_body, cache_bs, cache_hdrs, cache_preview;
+	bool have_env, have_body, have_bs, have_hdrs, have_preview;
 	struct fetch_content content;
 	struct fetch_writer writer;
 	bool streaming;
@@ -278,8 +278,8 @@ static bool cache_get(struct fetch_ctx *ctx, uint16_t field, struct buf *dst)
 
 static void cache_put(struct fetch_ctx *ctx, uint16_t field, const struct buf *value)
 {
-	/* An empty header-fields value is worth keeping: "none of them". */
-	if ((buf_len(value) > 0 || field == FETCH_CACHE_HEADERS) &&
+	/* An empty header-fields or preview value is worth keeping: "none". */
+	if ((buf_len(value) > 0 || field == FETCH_CACHE_HEADERS || field == FETCH_CACHE_PREVIEW) &&
 	    buf_len(value) <= FETCH_CACHE_VALUE_MAX)
 		(void)mailbox_cache_add(ctx->box, ctx->seq, field, buf_data(value), buf_len(value));
 }
@@ -327,6 +327,17 @@ static void compute_structure(struct fetch_ctx *ctx, bool extended)
 		ctx->have_body = true;
 }
 
+static void compute_preview(struct fetch_ctx *ctx)
+{
+	buf_reset(&ctx->cache_preview);
+	ctx->have_preview = true;
+	if (!msg_map(ctx) || !msg_parse(ctx))
+		return;
+	if (!fetch_preview_build(ctx->root, &ctx->cache_preview))
+		buf_reset(&ctx->cache_preview);
+	cache_put(ctx, FETCH_CACHE_PREVIEW, &ctx->cache_preview);
+}
+
 /* ---- one message ---- */
 
 static bool any_binary_unknown(const struct message_part *root, const struct fetch_section *s)
@@ -359,9 +370,13 @@ static bool msg_prepare(struct fetch_ctx *ctx)
 			 cache_get(ctx, FETCH_CACHE_BODY, &ctx->cache_body);
 	ctx->have_bs = (req->items & FETCH_ITEM_BODYSTRUCTURE) != 0 &&
 		       cache_get(ctx, FETCH_CACHE_BODYSTRUCTURE, &ctx->cache_bs);
+	ctx->have_preview = (req->items & FETCH_ITEM_PREVIEW) != 0 &&
+			    cache_get(ctx, FETCH_CACHE_PREVIEW, &ctx->cache_preview);
 	ctx->have_hdrs = false;
 	if ((req->items & FETCH_ITEM_ENVELOPE) != 0 && !ctx->have_env)
 		need_file = true;
+	if ((req->items & FETCH_ITEM_PREVIEW) != 0 && !ctx->have_preview)
+		need_file = need_parse = true;
 	if (((req->items & FETCH_ITEM_BODY) != 0 && !ctx->have_body) ||
 	    ((req->items & FETCH_ITEM_BODYSTRUCTURE) != 0 && !ctx->have_bs))
 		need_file = need_parse = true;
@@ -487,6 +502,15 @@ static void msg_write_simple(struct fetch_ctx *ctx, const struct mail_record *re
 		sep(out, &first);
 		(void)buf_append(out, "BODYSTRUCTURE ", 14);
 		(void)buf_append(out, buf_data(&ctx->cache_bs), buf_len(&ctx->cache_bs));
+	}
+	if ((req->items & FETCH_ITEM_PREVIEW) != 0) {
+		if (!ctx->have_preview)
+			compute_preview(ctx);
+		sep(out, &first);
+		(void)buf_append(out, "PREVIEW ", 8);
+		(void)imap_write_string(
+			out, buf_data(&ctx->cache_preview), buf_len(&ctx->cache_preview),
+			(client->enabled & IMAP_ENABLED_UTF8) != 0 ? IMAP_WRITE_UTF8 : 0);
 	}
 	ctx->msg_empty = first;
 }
@@ -660,6 +684,7 @@ static void fetch_finish(struct fetch_ctx *ctx)
 	buf_free(&ctx->cache_body);
 	buf_free(&ctx->cache_bs);
 	buf_free(&ctx->cache_hdrs);
+	buf_free(&ctx->cache_preview);
 	buf_free(&ctx->readbuf);
 	fetch_content_free(&ctx->content);
 	if (fetch_active == ctx)
@@ -737,6 +762,7 @@ void imap_fetch_start(struct imap_cmd *cmd, struct fetch_request *req, struct im
 	buf_init(&ctx->cache_body, 16 * 1024 * 1024);
 	buf_init(&ctx->cache_bs, 16 * 1024 * 1024);
 	buf_init(&ctx->cache_hdrs, 16 * 1024 * 1024);
+	buf_init(&ctx->cache_preview, 64 * 1024);
 	buf_init(&ctx->readbuf, FETCH_READ_MAX);
 	fetch_content_init(&ctx->content);
 	imap_seqset_iter_init(&ctx->iter, &ctx->seqs);

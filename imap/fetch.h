@@ -40,6 +40,7 @@ enum fetch_cache_field {
 	FETCH_CACHE_BODYSTRUCTURE = 0x0103,
 	FETCH_CACHE_HEADERS = 0x0104,
 	FETCH_CACHE_BINARY_SIZE = 0x0105, /* unused so far; reserved */
+	FETCH_CACHE_PREVIEW = 0x0106,	  /* the PREVIEW text, UTF-8 */
 };
 
 /* The header fields kept in FETCH_CACHE_HEADERS (what mail clients list in
@@ -59,7 +60,13 @@ enum fetch_item {
 	FETCH_ITEM_BODY = 0x020,
 	FETCH_ITEM_BODYSTRUCTURE = 0x040,
 	FETCH_ITEM_MODSEQ = 0x080,
+	FETCH_ITEM_PREVIEW = 0x100, /* RFC 8970 */
 };
+
+/* PREVIEW text: at most this many characters, from at most this many
+   bytes of the chosen part's body. */
+#define FETCH_PREVIEW_CHARS	200
+#define FETCH_PREVIEW_INPUT_MAX (16 * 1024)
 
 enum fetch_section_text {
 	FETCH_TEXT_NONE,	      /* BODY[] or BODY[1.2]: the part's content */
@@ -201,6 +208,14 @@ enum fetch_content_result fetch_content_build(struct fetch_content *content,
 					      const struct fetch_section *section,
 					      const uint8_t *msg, size_t len,
 					      const struct message_part *root);
+
+/*
+ * The PREVIEW (RFC 8970) of a parsed message into out: the first text/plain
+ * part (else the first text/html one, tags dropped), decoded to UTF-8, its
+ * white space collapsed, cut to FETCH_PREVIEW_CHARS characters. Empty when
+ * the message has no decodable text. False when out's maximum was hit.
+ */
+bool fetch_preview_build(const struct message_part *root, struct buf *out);
 
 /*
  * Fills content with the cached header fields of mask (a HEADER.FIELDS

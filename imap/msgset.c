@@ -49,8 +49,7 @@ bool imap_msgset_get(struct imap_cmd *cmd, const struct imap_arg *arg, struct im
 	imap_seqset_init(&set);
 	if (imap_seqset_parse(text, arg->len, IMAP_SEQSET_DEFAULT_MAX_RANGES, &set, &error) !=
 	    IMAP_SEQSET_OK) {
-		imap_cmd_replyf(cmd, "BAD Error in IMAP command %s: Invalid messageset: %s",
-				cmd->name, error);
+		imap_cmd_replyf(cmd, "BAD Error in IMAP command %s: %s", cmd->name, error);
 		imap_seqset_clear(&set);
 		return false;
 	}
@@ -78,8 +77,7 @@ bool imap_msgset_get(struct imap_cmd *cmd, const struct imap_arg *arg, struct im
 		return true;
 	}
 	if (imap_seqset_resolve_seq(&set, count, seqs_r, &error) != IMAP_SEQSET_OK) {
-		imap_cmd_replyf(cmd, "BAD Error in IMAP command %s: Invalid messageset: %s",
-				cmd->name, error);
+		imap_cmd_replyf(cmd, "BAD Error in IMAP command %s: %s", cmd->name, error);
 		imap_seqset_clear(&set);
 		imap_seqset_clear(seqs_r);
 		return false;

@@ -1012,3 +1012,22 @@ def test_logout_counters(corpus):
     alt_hdr = len(crlf(M_ALT).split(b"\r\n\r\n")[0]) + 4
     corpus.wait_log(r"Logged out in=\d+ out=\d+ deleted=2 expunged=2 trashed=0 hdr_count=3 "
                     r"hdr_bytes=%d body_count=1 body_bytes=55" % (hdr + alt_hdr + 64))
+
+
+def test_fetch_preview(corpus):
+    """RFC 8970 PREVIEW, as Dovecot 2.3 answers for the same messages."""
+    s = Session(corpus)
+    s.ok("EXAMINE INBOX")
+    out = s.ok("FETCH 1:* PREVIEW")
+    assert out == (b'* 1 FETCH (PREVIEW "Hello Joe, do you think we can meet at 3:30 tomorrow?")\r\n'
+                   b"* 2 FETCH (PREVIEW {47}\r\nHello Bob, The report is attached. Caf\xc3\xa9 at 10?)\r\n"
+                   b'* 3 FETCH (PREVIEW "Body text.")\r\n'
+                   b'* 4 FETCH (PREVIEW "first inner text")\r\n'
+                   b"* 5 FETCH (PREVIEW {30}\r\nGr\xc3\xbc\xc3\x9fe aus K\xc3\xb6ln Zweite Zeile)\r\n"
+                   b'* 6 FETCH (PREVIEW "")\r\n')
+    # Cached: the same again, also in the (LAZY) forms.
+    assert s.ok("FETCH 1:* (PREVIEW (LAZY))") == out
+    assert s.ok("FETCH 1:* PREVIEW (LAZY)") == out
+    tagged, _ = s.cmd("FETCH 1 (PREVIEW (EAGER))")
+    assert b" BAD " in tagged
+    s.close()

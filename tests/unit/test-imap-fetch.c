@@ -474,6 +474,52 @@ static void test_cache_headers(void **state)
 	buf_free(&direct);
 }
 
+static void expect_preview(const char *msg, const char *expected)
+{
+	struct pool *pool = pool_create(1024 * 1024);
+	struct message_part *root;
+	struct buf out = BUF_INIT(4096);
+	const char *error;
+
+	assert_int_not_equal(
+		message_parse(pool, (const uint8_t *)msg, strlen(msg), NULL, &root, &error),
+		MESSAGE_PARSE_ERROR);
+	assert_true(fetch_preview_build(root, &out));
+	assert_string_equal(buf_cstr(&out), expected);
+	buf_free(&out);
+	pool_destroy(&pool);
+}
+
+static void test_preview(void **state)
+{
+	char long_msg[2048];
+	char expected[512];
+
+	(void)state;
+	expect_preview("Subject: x\n\n  Hello\n\n\tworld  \n", "Hello world");
+	expect_preview("Content-Type: multipart/alternative; boundary=b\n\n--b\n"
+		       "Content-Type: text/html\n\n<p>Rich &amp; <b>bold</b></p>\n--b\n"
+		       "Content-Type: text/plain\n\nPlain wins\n--b--\n",
+		       "Plain wins");
+	expect_preview("Content-Type: text/html\n\n<html><body><p>Only&nbsp;html</p>"
+		       "<p>here &lt;3</p></body></html>\n",
+		       "Only html here <3");
+	expect_preview("Content-Type: image/png\n\nxxxx\n", "");
+	expect_preview("Content-Transfer-Encoding: x-uuencode\n\nbegin\n", "");
+	/* Cut at 200 characters, whole UTF-8 sequences only. */
+	const char *head = "Subject: x\nContent-Type: text/plain; charset=utf-8\n\n";
+	size_t n = strlen(head);
+
+	memcpy(long_msg, head, n);
+	for (int i = 0; i < 300; i++)
+		memcpy(long_msg + n + (size_t)i * 2, "\xc3\xa9", 2);
+	long_msg[n + 600] = '\0';
+	for (int i = 0; i < FETCH_PREVIEW_CHARS; i++)
+		memcpy(expected + i * 2, "\xc3\xa9", 2);
+	expected[2 * FETCH_PREVIEW_CHARS] = '\0';
+	expect_preview(long_msg, expected);
+}
+
 /* ---- STORE and APPEND flags ---- */
 
 /* Keyword names point into the parser's arguments: it lives until the next call. */
@@ -545,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_cacheable),      cmocka_unit_test(test_content),
 		cmocka_unit_test(test_binary_message), cmocka_unit_test(test_unknown_cte),
 		cmocka_unit_test(test_cache_headers),  cmocka_unit_test(test_store_args),
+		cmocka_unit_test(test_preview),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
