@@ -485,11 +485,13 @@ bool fetch_preview_build(const struct message_part *root, struct buf *out)
 		}
 		/* A character starts at every byte that is not a continuation. */
 		if ((c & 0xc0) != 0x80) {
-			if (chars == FETCH_PREVIEW_CHARS)
+			/* The collapsed space counts as a character too. */
+			if (chars + (space ? 2 : 1) > FETCH_PREVIEW_CHARS)
 				break;
 			if (space) {
 				ok = buf_append_c(out, ' ');
 				space = false;
+				chars++;
 			}
 			chars++;
 		}
