@@ -399,6 +399,8 @@ static bool msg_prepare(struct fetch_ctx *ctx)
 		return true;
 	if (!msg_map(ctx))
 		return false;
+	if (!want_hdrs && (req->items & FETCH_ITEM_ENVELOPE) != 0)
+		ctx->have_hdrs = cache_get(ctx, FETCH_CACHE_HEADERS, &ctx->cache_hdrs);
 	if ((want_hdrs || (req->items & FETCH_ITEM_ENVELOPE) != 0) && !ctx->have_hdrs) {
 		/* A client that lists envelopes or header fields will ask again. */
 		buf_reset(&ctx->cache_hdrs);
