@@ -67,7 +67,7 @@ static void append_reset(void)
 	mailbox_save_abort(&append.save);
 	for (size_t i = 0; i < append.pending_count; i++)
 		mailbox_save_abort(&append.pending[i]);
-	mailbox_close(&append.dest);
+	imap_dest_release(&append.dest, append.name);
 	free(append.uids);
 	memset(&append, 0, sizeof(append));
 }

@@ -9,10 +9,64 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "imap.h"
 #include "log.h"
 #include "xalloc.h"
+
+/*
+ * The last mailbox saved into stays open for the next APPEND or COPY (a
+ * client appending many messages would otherwise open three directories
+ * per message). It is reused only while its cur/ is still the same
+ * directory, so a mailbox deleted or recreated meanwhile is opened afresh.
+ */
+static struct {
+	struct mailbox *box;
+	char name[1024];
+	dev_t dev;
+	ino_t ino;
+} dest_keep;
+
+static bool dest_cur_stat(struct mailbox *box, struct stat *st_r)
+{
+	char path[4096];
+
+	return str_format(path, sizeof(path), "%s/cur", mailbox_get_path(box)) &&
+	       stat(path, st_r) == 0;
+}
+
+static struct mailbox *dest_take_kept(const char *name)
+{
+	struct stat st;
+	struct mailbox *box = dest_keep.box;
+
+	if (box == NULL)
+		return NULL;
+	dest_keep.box = NULL;
+	if (strcmp(dest_keep.name, name) == 0 && dest_cur_stat(box, &st) &&
+	    st.st_dev == dest_keep.dev && st.st_ino == dest_keep.ino)
+		return box;
+	mailbox_close(&box);
+	return NULL;
+}
+
+void imap_dest_release(struct mailbox **dest, const char *name)
+{
+	struct stat st;
+
+	if (*dest == NULL)
+		return;
+	mailbox_close(&dest_keep.box);
+	if (!dest_cur_stat(*dest, &st) || !str_copy(dest_keep.name, sizeof(dest_keep.name), name)) {
+		mailbox_close(dest);
+		return;
+	}
+	dest_keep.box = *dest;
+	dest_keep.dev = st.st_dev;
+	dest_keep.ino = st.st_ino;
+	*dest = NULL;
+}
 
 bool imap_dest_open(struct imap_cmd *cmd, const struct imap_arg *arg, struct mailbox **dest_r,
 		    char *name, size_t size)
@@ -32,6 +86,9 @@ bool imap_dest_open(struct imap_cmd *cmd, const struct imap_arg *arg, struct mai
 		imap_cmd_reply(cmd, error);
 		return false;
 	}
+	*dest_r = dest_take_kept(name);
+	if (*dest_r != NULL)
+		return true;
 	if (!mailbox_open(client->mp->user.storage, name, MAILBOX_OPEN_SAVE_ONLY, dest_r, &err)) {
 		if (err.code == MAILBOX_ERROR_NOT_FOUND) {
 			struct buf out = BUF_INIT(4096);
@@ -169,7 +226,7 @@ void imap_copy_run(struct imap_cmd *cmd, bool move)
 		copied += dest_uids[i] != 0;
 	if (imap_mailbox_is_trash(client, name))
 		client->trashed += (unsigned int)copied;
-	mailbox_close(&dest);
+	imap_dest_release(&dest, name);
 	(void)buf_printf(&code, "[COPYUID %u ", imap_dest_uidvalidity(client, name));
 	if (!write_copyuid(&code, uids, dest_uids, count))
 		buf_reset(&code); /* everything was expunged meanwhile */

@@ -224,6 +224,9 @@ void imap_send_vanished_earlier(struct imap_client *client, const struct imap_se
  */
 bool imap_dest_open(struct imap_cmd *cmd, const struct imap_arg *arg, struct mailbox **dest_r,
 		    char *name, size_t size);
+/* Done saving into dest (opened by imap_dest_open for name): it is kept
+   open for the next save into the same mailbox. *dest becomes NULL. */
+void imap_dest_release(struct mailbox **dest, const char *name);
 /* The UIDVALIDITY of a mailbox saved into, for COPYUID and APPENDUID. */
 uint32_t imap_dest_uidvalidity(struct imap_client *client, const char *name);
 /* Whether name is configured with special_use = \Trash. */

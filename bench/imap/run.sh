@@ -232,18 +232,23 @@ measure() { # NAME PORT INDEX_GLOB -> sets cold/warm/env/append figures in NAME_
 	eval "${name}_env=$(tr ' ' '\n' <<<"$runs_env" | grep . | median)"
 	eval "${name}_env_runs='$runs_env'"
 	log "$name: $APPENDS APPENDs"
-	# A fresh Maildir++ folder, made here so that CREATE is not measured.
-	rm -rf "$MAIL"/.AppendBench
-	mkdir -p "$MAIL"/.AppendBench/cur "$MAIL"/.AppendBench/new "$MAIL"/.AppendBench/tmp
-	touch "$MAIL"/.AppendBench/maildirfolder
-	chown -R vmail:vmail "$MAIL"/.AppendBench
-	out=$(bench "$port" "@append $APPENDS $ROOT/sample.eml AppendBench")
-	rm -rf "$MAIL"/.AppendBench
+	# A fresh Maildir++ folder per server, made here so that CREATE is not
+	# measured. Both stay until the end: ext4 allocates inodes slowly right
+	# after many were freed, which would handicap whoever runs second.
+	mkdir -p "$MAIL"/.AppendBench$name/cur "$MAIL"/.AppendBench$name/new \
+		"$MAIL"/.AppendBench$name/tmp
+	touch "$MAIL"/.AppendBench$name/maildirfolder
+	chown -R vmail:vmail "$MAIL"/.AppendBench$name
+	sync
+	sleep 2
+	out=$(bench "$port" "@append $APPENDS $ROOT/sample.eml AppendBench$name")
 	eval "${name}_append=$(secs_of "$out" "APPEND x")"
 	grep -q FAILED <<<"$out" && die "$name: a command failed: $out"
 	true
 }
 
+rm -rf "$MAIL"/.AppendBench*
+sync
 log "starting Dovecot"
 dovecot -c "$ROOT"/dovecot/dovecot.conf
 wait_port $DC_PORT
@@ -255,6 +260,8 @@ log "starting roost"
 wait_port $RO_PORT
 measure ro $RO_PORT 'roost.index*'
 stop_all
+
+rm -rf "$MAIL"/.AppendBench*
 
 ratio() { awk -v d="$1" -v r="$2" 'BEGIN { printf "%.2f", (r > 0 ? d / r : 0) }'; }
 ms() { awk -v s="$1" 'BEGIN { printf "%.1f ms", s * 1000 }'; }
