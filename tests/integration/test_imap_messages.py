@@ -1031,3 +1031,34 @@ def test_fetch_preview(corpus):
     tagged, _ = s.cmd("FETCH 1 (PREVIEW (EAGER))")
     assert b" BAD " in tagged
     s.close()
+
+
+def test_append_into_recreated_mailbox(server):
+    """The mailbox kept open between APPENDs is not reused once it was
+    deleted and made again under the same name."""
+    uid, gid = mail_user()
+    start(server)
+    folder = maildir(server) / ".Work"
+
+    def make_folder():
+        for sub in ("cur", "new", "tmp"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        (folder / "maildirfolder").touch()
+        for dirpath, _, filenames in os.walk(maildir(server)):
+            os.chown(dirpath, uid, gid)
+            for f in filenames:
+                os.chown(os.path.join(dirpath, f), uid, gid)
+
+    s = Session(server)
+    s.ok("NOOP")
+    make_folder()
+    msg = crlf(b"Subject: one\n\nx\n")
+    assert b" OK [APPENDUID" in s.append("Work", msg)
+    import shutil
+    shutil.rmtree(folder)
+    tagged = s.append("Work", msg)
+    assert b" NO [TRYCREATE] " in tagged, tagged
+    make_folder()
+    assert b" OK [APPENDUID" in s.append("Work", msg)
+    assert len(list((folder / "new").iterdir())) == 1
+    s.close()
