@@ -8,24 +8,25 @@
 #include "imap.h"
 
 static const struct imap_command_def commands[] = {
-	{"APPEND", cmd_append, 0, cmd_append_literal, cmd_append_literal_data},
 	{"CAPABILITY", cmd_capability, 0, NULL, NULL},
 	{"CHECK", cmd_check, IMAP_CMD_SELECTED, NULL, NULL},
 	{"CLOSE", cmd_close, IMAP_CMD_SELECTED, NULL, NULL},
-	{"COPY", cmd_copy, IMAP_CMD_SELECTED | IMAP_CMD_UID, NULL, NULL},
 	{"ENABLE", cmd_enable, 0, NULL, NULL},
 	{"EXAMINE", cmd_examine, 0, NULL, NULL},
-	{"EXPUNGE", cmd_expunge, IMAP_CMD_SELECTED | IMAP_CMD_UID, NULL, NULL},
-	{"FETCH", cmd_fetch, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
 	{"ID", cmd_id, 0, NULL, NULL},
 	{"IDLE", cmd_idle, 0, NULL, NULL},
 	{"LOGOUT", cmd_logout, 0, NULL, NULL},
-	{"MOVE", cmd_move, IMAP_CMD_SELECTED | IMAP_CMD_UID, NULL, NULL},
 	{"NAMESPACE", cmd_namespace, 0, NULL, NULL},
 	{"NOOP", cmd_noop, 0, NULL, NULL},
 	{"SELECT", cmd_select, 0, NULL, NULL},
-	{"STORE", cmd_store, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
 	{"UNSELECT", cmd_unselect, IMAP_CMD_SELECTED, NULL, NULL},
+	/* Message commands. */
+	{"APPEND", cmd_append, 0, cmd_append_literal, cmd_append_literal_data},
+	{"COPY", cmd_copy, IMAP_CMD_SELECTED | IMAP_CMD_UID, NULL, NULL},
+	{"EXPUNGE", cmd_expunge, IMAP_CMD_SELECTED | IMAP_CMD_UID, NULL, NULL},
+	{"FETCH", cmd_fetch, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
+	{"MOVE", cmd_move, IMAP_CMD_SELECTED | IMAP_CMD_UID, NULL, NULL},
+	{"STORE", cmd_store, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
 };
 
 const struct imap_command_def *imap_command_find(const char *name)
