@@ -11,3 +11,4 @@ test-imap-sort_EXTRA := $(IMAP_SEARCH_SRCS)
 # The whole of roost-imap but its main(): imap_seqset_resolve_client and the
 # mailbox search source need the session code around them.
 test-imap-searchres_EXTRA := $(filter-out imap/main.c,$(sort $(wildcard imap/*.c)))
+test-imap-fetch_EXTRA := imap/fetch-parse.c imap/fetch-body.c imap/flags-parse.c
