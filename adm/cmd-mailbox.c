@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "adm.h"
-#include "imap/list-pattern.h"
+#include "list-pattern.h"
 #include "log.h"
 #include "storage/mail-user.h"
 #include "storage/mailbox-name.h"
@@ -54,7 +54,7 @@ static bool mask_has_wildcards(const char *mask)
 	return strpbrk(mask, "*%") != NULL;
 }
 
-/* Whether name matches mask, as IMAP's LIST matches (imap/list-pattern.c:
+/* Whether name matches mask, as IMAP's LIST matches (lib/list-pattern.c:
    time proportional to their lengths whatever the mask, INBOX in any case). */
 static bool mask_match(const char *mask, const char *name)
 {
