@@ -612,6 +612,7 @@ struct perform {
 	bool failed;	 /* an action failed: the message must be kept */
 	bool tempfail;	 /* defer the whole delivery */
 	bool stored_any; /* a copy was stored somewhere */
+	bool rejected;	 /* a reject bounce went out */
 };
 
 /* Redirects, vacation replies and rejects go out before anything is
@@ -693,9 +694,11 @@ static void perform_sends(struct filter_run *r, struct sieve_result *result, str
 			else if (a->type == SIEVE_ACTION_VACATION)
 				lda_deliver_log(d, false, "sent vacation response to <%s>",
 						env.rcpt_to);
-			else
+			else {
 				lda_deliver_log(d, false, "rejected message from <%s> (%s)",
 						env.rcpt_to, a->ereject ? "ereject" : "reject");
+				p->rejected = true;
+			}
 			continue;
 		}
 		/* A vacation reply that did not go out never holds up the mail. */
@@ -775,6 +778,11 @@ static void perform(struct filter_run *r, struct sieve_result *result)
 	if (!p.tempfail && p.failed && !p.stored_any && d->status == LDA_STATUS_OK) {
 		log_info("sieve: an action failed: keeping the message in %s", d->default_mailbox);
 		(void)lda_deliver_keep(d, 0, NULL);
+	}
+	if (!p.tempfail && p.rejected && !p.stored_any && d->status == LDA_STATUS_OK) {
+		/* Rejected, and the sender already has the bounce. */
+		d->status = LDA_STATUS_REJECTED;
+		d->bounced = true;
 	}
 	if (p.tempfail) {
 		d->status = LDA_STATUS_TEMPFAIL;

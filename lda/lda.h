@@ -220,6 +220,9 @@ struct lda_delivery {
 	unsigned int saved_count;
 	/* Sieve for this delivery (lda_filter_prepare), NULL for none. */
 	struct lda_filter *filter;
+	/* With status REJECTED: a Sieve reject already sent the bounce, so the
+	   MTA must not send another (exit 0). */
+	bool bounced;
 };
 
 /*

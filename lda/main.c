@@ -544,6 +544,8 @@ int main(int argc, char **argv)
 	case LDA_STATUS_OK:
 		break;
 	case LDA_STATUS_REJECTED:
+		if (d.bounced)
+			break; /* Sieve's reject sent the bounce itself */
 		lda_deliver_log(&d, false, "rejected: %s", d.reason);
 		lda_reject_exit(d.dsn, d.reason);
 	case LDA_STATUS_TEMPFAIL:

@@ -244,6 +244,13 @@ def test_postfix_reject_bounces_to_sender(mail, postfix_factory):
     mail.wait_log(r"msgid=<pf-j2@example\.org>: rejected message from <sender@example\.com> "
                   r"\(ereject\)")
     assert mail.messages(JDOE) == []
+    # roost-lda sent the bounces itself: exit 0, so Postfix sends none, and
+    # roostadm stats counts both deliveries as rejected.
+    postfix.wait_log(r"(?s)to=<jdoe@example\.com>, relay=dovecot, [^\n]*status=sent.*"
+                     r"to=<jdoe@example\.com>, relay=dovecot, [^\n]*status=sent")
+    assert "status=bounced" not in postfix.log()
+    wait_for(lambda: "deliveries_rejected 2" in mail.server.adm("stats").stdout,
+             what="two rejected deliveries in roostadm stats")
 
 
 def test_postfix_global_before_files_spam_for_every_user(mail, postfix_factory):
