@@ -183,7 +183,7 @@ w("")
 w("Targets (issue 4): at least 1.5× Dovecot's speed, memory no higher. For rates the ratio "
   "must be ≥ 1.5; for times and CPU (lower is better) ≤ 0.67; for memory ≤ 1.0. "
   "The POP3 server CPU row is not a target of the issue; it is the part of the session "
-  "time the server controls (see \"Where the POP3 session time goes\").")
+  "time the server controls (see \"POP3: where the session time goes\" in README.md).")
 w("")
 
 # ---- LDA details -------------------------------------------------------------
@@ -285,6 +285,36 @@ w("Checks: %s; CRC-32 over every message's bytes as received: %s." % (
     "identical for both servers in every session (%s)" % crcs.pop() if len(crcs) == 1
     else "**differs** between sessions: %s" % ", ".join(sorted(str(c) for c in crcs))))
 w("")
+
+
+def uidl_values(server):
+    for phase in ("cold", "warm"):
+        for i in range(1, a.reps + 1):
+            t = read(os.path.join(a.out_dir, "pop3", "%s.%s.%d.uidl" % (server, phase, i)))
+            vals = [ln.split()[1] for ln in t.splitlines() if len(ln.split()) == 2]
+            if vals:
+                return vals
+    return []
+
+
+def hex_case(vals):
+    letters = set("".join(vals)) & set("abcdefABCDEF")
+    if not letters:
+        return "no letters"
+    return ("lower-case" if letters <= set("abcdef") else
+            "upper-case" if letters <= set("ABCDEF") else "mixed-case") + " hex"
+
+
+uv = {s: uidl_values(s) for s in SERVERS}
+if uv["dovecot"] and uv["roost"]:
+    w("UIDL answers (same `pop3_uidl_format = %%08Xu%%08Xv`; the UIDVALIDITY half differs "
+      "because each server picks its own): Dovecot `%s`, roost `%s` for message 1: %s." % (
+          uv["dovecot"][0], uv["roost"][0],
+          "the same spelling" if hex_case(uv["dovecot"]) == hex_case(uv["roost"]) else
+          "**Dovecot writes %s, roost %s**: a client that kept Dovecot's UIDLs would "
+          "download everything again after a migration" % (hex_case(uv["dovecot"]),
+                                                           hex_case(uv["roost"]))))
+    w("")
 w("### Every POP3 session")
 w("")
 w("| phase | server | rep | session s | pop3 CPU s | client CPU s | pop3 peak RSS KiB | "
