@@ -43,6 +43,11 @@ struct pop3_client {
 	bool quit;
 	bool sending;
 	struct pop3_send send;
+	/* RETR/TOP read and output buffers, allocated at the first one and
+	   kept for the session: one allocation instead of one, plus a chain
+	   of reallocs, per chunk sent. */
+	uint8_t *send_chunk;
+	struct buf send_out;
 	unsigned int bad_commands;
 	/* Counters for the logout line. */
 	unsigned int top_count, retr_count, deleted_count;

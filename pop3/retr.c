@@ -98,8 +98,14 @@ static void send_finish(struct pop3_client *client)
 bool pop3_send_more(struct pop3_client *client)
 {
 	struct pop3_send *s = &client->send;
-	uint8_t *chunk = i_malloc(RETR_CHUNK);
-	struct buf out = BUF_INIT(4 * RETR_CHUNK);
+	struct buf *out = &client->send_out;
+	uint8_t *chunk;
+
+	if (client->send_chunk == NULL) {
+		client->send_chunk = i_malloc(RETR_CHUNK);
+		buf_init(out, 4 * RETR_CHUNK);
+	}
+	chunk = client->send_chunk;
 
 	while (connection_output_len(client->conn) < RETR_OUTPUT_HIGH) {
 		ssize_t n = read(s->fd, chunk, RETR_CHUNK);
@@ -110,8 +116,6 @@ bool pop3_send_more(struct pop3_client *client)
 		if (n < 0) {
 			/* The answer has started: the client must not take a partial message. */
 			log_error("Reading a message failed: %m; disconnecting");
-			free(chunk);
-			buf_free(&out);
 			pop3_client_quit(client);
 			return false;
 		}
@@ -119,17 +123,15 @@ bool pop3_send_more(struct pop3_client *client)
 			send_finish(client);
 			break;
 		}
-		buf_reset(&out);
-		go_on = convert_chunk(client, chunk, (size_t)n, &out);
-		s->bytes += buf_len(&out);
-		(void)connection_send(client->conn, buf_data(&out), buf_len(&out));
+		buf_reset(out);
+		go_on = convert_chunk(client, chunk, (size_t)n, out);
+		s->bytes += buf_len(out);
+		(void)connection_send(client->conn, buf_data(out), buf_len(out));
 		if (!go_on) {
 			send_finish(client);
 			break;
 		}
 	}
-	free(chunk);
-	buf_free(&out);
 	return client->sending;
 }
 

@@ -44,12 +44,15 @@ static size_t uidl_item(const char *p, uint32_t uid, uint32_t uidvalidity, struc
 		return 0;
 	if (out == NULL)
 		return (size_t)(p - start) + 1;
+	/* Dovecot spells %X in lower case ("%08Xu%08Xv" gives
+	   "000000016b07d303"): the same bytes, or clients fetch everything
+	   again after a migration. */
 	if (zero && hex)
-		(void)buf_printf(out, "%0*X", (int)width, value);
+		(void)buf_printf(out, "%0*x", (int)width, value);
 	else if (zero)
 		(void)buf_printf(out, "%0*u", (int)width, value);
 	else if (hex)
-		(void)buf_printf(out, "%*X", (int)width, value);
+		(void)buf_printf(out, "%*x", (int)width, value);
 	else
 		(void)buf_printf(out, "%*u", (int)width, value);
 	return (size_t)(p - start) + 1;

@@ -145,7 +145,7 @@ def test_uidl_stable_across_restart_and_index_loss(server):
     _, before, _ = p.uidl()
     p.quit()
     assert [line.split()[1] for line in before] == sorted(line.split()[1] for line in before)
-    assert all(re.fullmatch(rb"\d+ [0-9A-F]{16}", line) for line in before)
+    assert all(re.fullmatch(rb"\d+ [0-9a-f]{16}", line) for line in before)
     server.stop()
     for path in maildir(server).iterdir():
         if path.name.startswith("roost.index"):
