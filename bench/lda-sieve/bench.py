@@ -6,7 +6,8 @@ same messages, on this machine, in one run.
 Both agents run as the MTA runs them in the seed's setup: one process per
 message, as vmail, `-d USER -f SENDER` with the userdb lookup answered by
 their own running daemon (roost's auth, Dovecot's auth), message on stdin.
-Each delivery's peak RSS comes from GNU time (%M); deliveries per second is the
+Each delivery's peak RSS comes from GNU time (%M), its CPU time from
+wait4() on GNU time (which includes the agent it reaped); deliveries per second is the
 count over the wall time of the whole batch (so it includes the
 fork/exec of the agent, its configuration, the userdb lookup, compiling
 the scripts, running them and storing the message). After each run the
@@ -308,8 +309,9 @@ class DovecotSide:
 
 def deliver_batch(side, batch, uid, gid, parallel):
     """Delivers every (user, sender, message) with up to parallel agents at
-    once; returns (seconds, [peak RSS KiB of each delivery])."""
-    rss = []
+    once; returns (seconds, [peak RSS KiB of each delivery], [CPU ms of
+    each])."""
+    rss, cpu = [], []
     running = {}
     todo = list(batch)
     failures = []
@@ -330,7 +332,9 @@ def deliver_batch(side, batch, uid, gid, parallel):
             except BrokenPipeError:
                 pass  # it failed early: its exit code says why
             running[p.pid] = p
-        pid, status = os.waitpid(-1, 0)
+        # wait4 on GNU time: its rusage includes the agent it reaped, so the
+        # CPU time is the agent's (time itself adds well under 1 ms).
+        pid, status, ru = os.wait4(-1, 0)
         p = running.pop(pid, None)
         if p is None:
             continue
@@ -341,11 +345,12 @@ def deliver_batch(side, batch, uid, gid, parallel):
             failures.append((p.returncode, err))
             continue
         rss.append(int(err.rsplit("ROOST-BENCH-RSS ", 1)[1].split()[0]))
+        cpu.append((ru.ru_utime + ru.ru_stime) * 1000)
     seconds = time.monotonic() - t0
     if failures:
         raise SystemExit("%s: %d deliveries failed, first: %r" % (side.name, len(failures),
                                                                   failures[0]))
-    return seconds, rss
+    return seconds, rss, cpu
 
 
 def folder_counts(homes):
@@ -403,6 +408,7 @@ def main():
     par = [int(x) for x in args.parallel.split(",")]
     results = {(s.name, p): [] for s in sides for p in par}
     rss_all = {s.name: [] for s in sides}
+    cpu_all = {s.name: [] for s in sides}
     try:
         for s in sides:
             s.start(uid, gid, script)
@@ -411,12 +417,15 @@ def main():
                 counts = {}
                 for s in sides:  # alternate, so drift hits both
                     s.homes = make_homes(s.homes_root, uid, gid, script)
-                    secs, rss = deliver_batch(s, batch, uid, gid, p)
+                    secs, rss, cpu = deliver_batch(s, batch, uid, gid, p)
                     results[(s.name, p)].append(len(batch) / secs)
                     rss_all[s.name] += rss
+                    cpu_all[s.name] += cpu
                     counts[s.name] = folder_counts(s.homes)
-                    log("run %d, %d at once: %s %.1f deliveries/s, peak RSS median %d KiB"
-                        % (run + 1, p, s.name, len(batch) / secs, statistics.median(rss)))
+                    log("run %d, %d at once: %s %.1f deliveries/s, CPU %.2f ms/delivery, "
+                        "peak RSS median %d KiB" % (run + 1, p, s.name, len(batch) / secs,
+                                                    statistics.mean(cpu),
+                                                    statistics.median(rss)))
                 if counts["roost"] != counts["dovecot"]:
                     for u in USERS:
                         if counts["roost"][u] != counts["dovecot"][u]:
@@ -430,12 +439,12 @@ def main():
     finally:
         for s in sides:
             s.stop()
-    write_results(args, results, rss_all, par, len(batch), sample, script)
+    write_results(args, results, rss_all, cpu_all, par, len(batch), sample)
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def write_results(args, results, rss_all, par, n, sample, script):
+def write_results(args, results, rss_all, cpu_all, par, n, sample):
     version = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "dovecot-sieve"],
                              capture_output=True, text=True).stdout.strip()
     lines = ["# roost-lda against dovecot-lda (Pigeonhole): deliveries with Sieve", "",
@@ -454,6 +463,14 @@ def write_results(args, results, rss_all, par, n, sample, script):
         r = statistics.median(results[("roost", p)])
         d = statistics.median(results[("dovecot", p)])
         lines.append("| %d | %.1f | %.1f | %.2fx |" % (p, r, d, r / d))
+    rc, dc = cpu_all["roost"], cpu_all["dovecot"]
+    lines += ["", "| CPU per delivery (ms, user+system of the agent) | roost-lda | dovecot-lda "
+              "| ratio |", "|---|---|---|---|",
+              "| mean | %.2f | %.2f | %.2f |" % (statistics.mean(rc), statistics.mean(dc),
+                                                statistics.mean(rc) / statistics.mean(dc)),
+              "| median | %.2f | %.2f | %.2f |" % (statistics.median(rc), statistics.median(dc),
+                                                  statistics.median(rc)
+                                                  / statistics.median(dc))]
     rr, dr = rss_all["roost"], rss_all["dovecot"]
     lines += ["", "| peak RSS per delivery (KiB) | roost-lda | dovecot-lda | ratio |",
               "|---|---|---|---|",
