@@ -51,6 +51,7 @@ struct service {
 	const char *name;
 	enum service_kind kind;
 	const char *binary;
+	char *argv[2]; /* the binary's name, for execve() */
 	const struct service_settings *set;
 	uid_t uid;
 	gid_t gid;
@@ -68,6 +69,8 @@ struct service {
 	/* Restart throttling after failed start-ups. */
 	unsigned int throttle_secs;
 	struct timeout *throttle_to;
+	/* Pre-started mail processes are replaced after the login is answered. */
+	struct timeout *refill_to;
 	/* Counters for `roostadm stats`. */
 	uint64_t started, crashes;
 };
@@ -121,9 +124,15 @@ unsigned int services_process_count(void);
  * process_limit is reached or fork fails.
  */
 struct process *mail_process_get(struct service *svc, uid_t uid, gid_t gid);
-/* Hands a session and its client descriptor to an idle mail process. */
+/*
+ * Hands a session and its client descriptor to an idle mail process. The
+ * pool of pre-started processes is not refilled here: the caller answers
+ * the login first and then calls service_refill_later().
+ */
 bool mail_process_assign(struct process *proc, struct master_session *session, int client_fd,
 			 const struct mail_session *msg);
+/* Tops the service's processes up from the event loop, after the current events. */
+void service_refill_later(struct service *svc);
 
 /* Describes a child's end in Dovecot's words ("returned error 83 (...)"). */
 void master_describe_exit(const struct service *svc, pid_t pid, int status, struct buf *out);

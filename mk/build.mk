@@ -11,7 +11,7 @@ LIBEXECDIR ?= $(PREFIX)/libexec
 MANDIR     ?= $(PREFIX)/share/man
 DOCDIR     ?= $(PREFIX)/share/doc/roost
 
-PKGS := libseccomp libcap libssl libcrypto libxcrypt zlib
+PKGS := libseccomp libssl libcrypto libxcrypt zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)

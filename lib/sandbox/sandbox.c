@@ -6,13 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/landlock.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/capability.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -295,23 +295,46 @@ static void set_rlimit(const char *profile, int resource, const char *name, uint
 		      (unsigned long long)value);
 }
 
+/*
+ * Empties the bounding set. Reading a capability is a bit test, dropping
+ * one replaces the process's credentials, so only the capabilities still
+ * present are dropped: master has already narrowed its own bounding set to
+ * child_start_caps, which leaves a handful here instead of all 41. The
+ * loop ends where the kernel stops knowing capability numbers.
+ */
 static void drop_bounding_set(const char *profile)
 {
-	for (cap_value_t c = 0; cap_valid(c); c++) {
-		if (CAP_IS_SUPPORTED(c) && cap_drop_bound(c) < 0)
+	for (int c = 0;; c++) {
+		int present = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
+
+		if (present < 0 && errno == EINVAL && c > CAP_SETPCAP)
+			break;
+		if (present < 0)
+			fatal("%s: reading capability %d of the bounding set failed: %m", profile,
+			      c);
+		if (present > 0 && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
 			fatal("%s: dropping capability %d from the bounding set failed: %m",
 			      profile, c);
 	}
 }
 
+/* Empties the effective, permitted, inheritable and ambient sets, and checks. */
 static void clear_capabilities(const char *profile)
 {
-	cap_t caps = cap_init();
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 
-	if (caps == NULL || cap_set_proc(caps) < 0)
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data) < 0)
 		fatal("%s: clearing capabilities failed: %m", profile);
-	cap_free(caps);
 	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	hdr.pid = 0;
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		fatal("%s: capget() failed: %m", profile);
+	for (size_t i = 0; i < N_ELEMENTS(data); i++) {
+		if (data[i].effective != 0 || data[i].permitted != 0 || data[i].inheritable != 0)
+			fatal("%s: capabilities remain after clearing them", profile);
+	}
 }
 
 static void change_identity(const struct sandbox_profile *p, const struct sandbox_identity *id)
@@ -378,6 +401,37 @@ void sandbox_enter(const struct sandbox_profile *p, const struct sandbox_identit
 	sandbox_confine(p, id);
 }
 
+/*
+ * What a child that master starts as root uses before it has dropped to its
+ * own uid: changing identity (setgid, setuid), chroot, rlimits above the
+ * inherited hard limit, emptying its bounding set (setpcap), and reaching
+ * its chroot directory whatever the modes on the way (dac_*). Everything
+ * else leaves master's bounding set at start: master itself keeps all of
+ * its capabilities (the bounding set only limits what an execve() can
+ * grant), and each child has fewer to drop.
+ */
+static const int child_start_caps[] = {
+	CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_SETGID,	 CAP_SETUID,
+	CAP_SETPCAP,	  CAP_SYS_CHROOT,      CAP_SYS_RESOURCE,
+};
+
+static void master_narrow_bounding_set(void)
+{
+	for (int c = 0;; c++) {
+		int present = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
+		bool keep = false;
+
+		if (present < 0 && errno == EINVAL && c > CAP_SETPCAP)
+			break;
+		if (present < 0)
+			fatal("master: reading capability %d of the bounding set failed: %m", c);
+		for (size_t i = 0; i < N_ELEMENTS(child_start_caps); i++)
+			keep = keep || child_start_caps[i] == c;
+		if (present > 0 && !keep && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
+			fatal("master: dropping capability %d from the bounding set failed: %m", c);
+	}
+}
+
 void sandbox_master_restrict(void)
 {
 	static const char *const denied[] = {
@@ -424,10 +478,20 @@ void sandbox_master_restrict(void)
 		"open_tree",
 		NULL,
 	};
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	scmp_filter_ctx ctx;
 
+	if (geteuid() == 0)
+		master_narrow_bounding_set();
+	ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (ctx == NULL)
 		fatal("master: seccomp_init() failed");
+	/*
+	 * As root the filter needs no NO_NEW_PRIVS (SECURITY.md: master has
+	 * none), so that a child's NO_NEW_PRIVS says it has entered its own
+	 * sandbox. Without root the kernel insists on it.
+	 */
+	if (geteuid() == 0 && seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0)
+		fatal("master: seccomp_attr_set(NNP) failed");
 	for (size_t i = 0; denied[i] != NULL; i++) {
 		int nr = seccomp_syscall_resolve_name(denied[i]);
 
