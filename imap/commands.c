@@ -33,6 +33,10 @@ static const struct imap_command_def commands[] = {
 	{"STATUS", cmd_status, 0, NULL, NULL},
 	{"SUBSCRIBE", cmd_subscribe, 0, NULL, NULL},
 	{"UNSUBSCRIBE", cmd_unsubscribe, 0, NULL, NULL},
+	/* Searching and ordering (imap-search). */
+	{"SEARCH", cmd_search, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
+	{"SORT", cmd_sort, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
+	{"THREAD", cmd_thread, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
 };
 
 const struct imap_command_def *imap_command_find(const char *name)
@@ -54,4 +58,7 @@ void imap_write_capability(struct imap_client *client, struct buf *out)
 	(void)buf_append_str(out, " CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE STATUS=SIZE "
 				  "QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE UTF8=ACCEPT "
 				  "COMPRESS=DEFLATE");
+	/* Searching and ordering (imap-search). */
+	(void)buf_append_str(out, " ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY ESORT "
+				  "THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT");
 }

@@ -229,5 +229,27 @@ void cmd_getquotaroot(struct imap_cmd *cmd);
 void cmd_setquota(struct imap_cmd *cmd);
 void cmd_compress(struct imap_cmd *cmd);
 /* ---- end of mailbox management ---- */
+/* ---- Searching and ordering: SEARCH SORT THREAD and "$" (imap-search;
+ * internals in search.h, sort.h and search-run.h) ---- */
+void cmd_search(struct imap_cmd *cmd);
+void cmd_sort(struct imap_cmd *cmd);
+void cmd_thread(struct imap_cmd *cmd);
+/*
+ * For every command that takes a sequence set: parses str (len bytes) and
+ * resolves it on the selected mailbox into a normalized set of sequence
+ * numbers (uid false) or UIDs (uid true). "$" (RFC 5182) is the result the
+ * last SEARCH RETURN (SAVE) stored, limited to messages still in the view
+ * (empty when nothing was saved since SELECT, or the save failed): no
+ * error. Other UID sets come back as written ("*" = the highest UID, or
+ * UIDNEXT in an empty mailbox); intersect them with the view, e.g. with
+ * imap_seqset_uid_iter. Sequence numbers beyond the mailbox are
+ * IMAP_SEQSET_OUT_OF_RANGE (RFC 9051: answer BAD). Other errors are BAD
+ * with *error_r. *out_r (initialized with imap_seqset_init) is replaced;
+ * free it with imap_seqset_clear.
+ */
+enum imap_seqset_error imap_seqset_resolve_client(struct imap_client *client, const char *str,
+						  size_t len, bool uid, struct imap_seqset *out_r,
+						  const char **error_r);
+/* ---- end of searching and ordering ---- */
 
 #endif

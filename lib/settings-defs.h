@@ -72,6 +72,8 @@
 	X(BOOL, imap_literal_minus, "no")                                                        \
 	X(STR, imap_id_send, "name *")                                                           \
 	X(STR, imap_id_log, "")                                                                  \
+	X(UINT, imap_search_max_depth, "32")                                                     \
+	X(UINT, imap_search_max_keys, "1000")                                                    \
 	X(STR, imap_logout_format,                                                               \
 	  "in=%i out=%o deleted=%{deleted} expunged=%{expunged} trashed=%{trashed} "             \
 	  "hdr_count=%{fetch_hdr_count} hdr_bytes=%{fetch_hdr_bytes} "                           \
