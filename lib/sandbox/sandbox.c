@@ -8,6 +8,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/landlock.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 
 #include "log.h"
 #include "sandbox.h"
+#include "seccomp-bpf.h"
 
 const char *const sandbox_base_syscalls[] = {
 	"read",
@@ -230,60 +232,22 @@ static void sandbox_debug_prepare(void)
 	if (sigaction(SIGSYS, &sa, NULL) < 0)
 		fatal("sigaction(SIGSYS) failed: %m");
 }
-#define SECCOMP_DEFAULT_ACTION SCMP_ACT_TRAP
+#define SECCOMP_DEFAULT_ACTION SECCOMP_RET_TRAP
 #else
-#define SECCOMP_DEFAULT_ACTION SCMP_ACT_KILL_PROCESS
+#define SECCOMP_DEFAULT_ACTION SECCOMP_RET_KILL_PROCESS
 #endif
-
-static void seccomp_allow(scmp_filter_ctx ctx, const char *profile, const char *name)
-{
-	int nr = seccomp_syscall_resolve_name(name);
-
-	if (nr == __NR_SCMP_ERROR)
-		panic("%s: unknown system call in sandbox profile: %s", profile, name);
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0) < 0)
-		panic("%s: seccomp_rule_add(%s) failed", profile, name);
-}
 
 static void seccomp_apply(const struct sandbox_profile *p)
 {
-	scmp_filter_ctx ctx = seccomp_init(SECCOMP_DEFAULT_ACTION);
-	int rc;
+	struct sock_filter insns[SANDBOX_BPF_MAX_INSNS];
+	size_t count = sandbox_bpf_build(p, (uint32_t)getpid(), SECCOMP_DEFAULT_ACTION, insns,
+					 N_ELEMENTS(insns));
 
-	if (ctx == NULL)
-		fatal("%s: seccomp_init() failed", p->name);
-	for (size_t i = 0; sandbox_base_syscalls[i] != NULL; i++)
-		seccomp_allow(ctx, p->name, sandbox_base_syscalls[i]);
-	for (size_t i = 0; p->syscalls != NULL && p->syscalls[i] != NULL; i++)
-		seccomp_allow(ctx, p->name, p->syscalls[i]);
-	/* Memory may be mapped, but never executable. */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-			     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) < 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-			     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) < 0)
-		panic("%s: seccomp mmap rules failed", p->name);
-	/* abort() signals the process itself, and nothing else. */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-			     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid())) < 0)
-		panic("%s: seccomp tgkill rule failed", p->name);
-	for (size_t i = 0; p->arg_rules != NULL && p->arg_rules[i].syscall != NULL; i++) {
-		const struct sandbox_arg_rule *r = &p->arg_rules[i];
-		int nr = seccomp_syscall_resolve_name(r->syscall);
-		struct scmp_arg_cmp cmp = {r->arg_index, SCMP_CMP_EQ, r->value, 0};
-
-		if (nr == __NR_SCMP_ERROR ||
-		    seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 1, &cmp) < 0)
-			panic("%s: seccomp rule for %s failed", p->name, r->syscall);
-	}
 #ifdef ROOST_SANDBOX_DEBUG
-	/* The sanitizer runtime itself calls these on every noreturn call. */
-	seccomp_allow(ctx, p->name, "sigaltstack");
 	sandbox_debug_prepare();
 #endif
-	rc = seccomp_load(ctx);
-	seccomp_release(ctx);
-	if (rc < 0)
-		fatal("%s: seccomp_load() failed: %s", p->name, strerror(-rc));
+	if (sandbox_bpf_load(insns, count) < 0)
+		fatal("%s: loading the seccomp filter failed: %m", p->name);
 }
 
 static void set_rlimit(const char *profile, int resource, const char *name, uint64_t value)
