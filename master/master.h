@@ -112,6 +112,15 @@ bool master_protocol_enabled(const char *protocol);
 struct process *process_lookup(pid_t pid);
 /* Regenerates the flattened settings handed to new children. */
 void services_settings_changed(void);
+/*
+ * Writes into out the settings text every child is handed and parses at
+ * its start (a mail process: once per session), kept short: what differs
+ * from the defaults, or else the full text with every line removed whose
+ * absence leaves the parsed settings the same. Every candidate is checked
+ * by parsing it, so a child always sees exactly set; the full text is the
+ * fallback. settings_write()'s secrets rule applies (none are written).
+ */
+void master_settings_text(const struct roost_settings *set, struct buf *out);
 /* Reads the TLS files again (after a reload). */
 void services_tls_reload(void);
 /* Restarts the long-running helpers so they pick up new settings. */

@@ -359,44 +359,11 @@ void services_init(void)
 	services_settings_changed();
 }
 
-/*
- * What every child is handed: the settings that differ from the defaults,
- * in roost.conf syntax (what `roostadm config -n` prints). A child parses
- * it at every start, and a mail process starts once per session: this is
- * a fraction of the full text and of its parsing time. Parsing it must
- * give the same settings as the full text; that is checked here, once per
- * (re)load, and the full text is handed over if it ever does not.
- */
-static void services_settings_text(struct buf *out)
-{
-	struct buf full = BUF_INIT(16 * 1024 * 1024), again = BUF_INIT(16 * 1024 * 1024);
-	struct roost_settings *reparsed;
-	char *error = NULL;
-
-	settings_write(&full, master.set, false, false);
-	settings_write(out, master.set, true, false);
-	reparsed = settings_read_text("master", buf_cstr(out), buf_len(out), &error);
-	if (reparsed != NULL)
-		settings_write(&again, reparsed, false, false);
-	if (reparsed == NULL || buf_len(&again) != buf_len(&full) ||
-	    memcmp(buf_data(&again), buf_data(&full), buf_len(&full)) != 0) {
-		log_warning("Handing children the full settings: the changed ones alone "
-			    "do not give the same configuration%s%s",
-			    error != NULL ? ": " : "", error != NULL ? error : "");
-		buf_reset(out);
-		(void)buf_append(out, buf_data(&full), buf_len(&full));
-	}
-	settings_free(&reparsed);
-	free(error);
-	buf_free(&full);
-	buf_free(&again);
-}
-
 void services_settings_changed(void)
 {
 	buf_free(&master.settings_text);
 	buf_init(&master.settings_text, 16 * 1024 * 1024);
-	services_settings_text(&master.settings_text);
+	master_settings_text(master.set, &master.settings_text);
 	/* Services keep pointers into the settings: refresh them. */
 	for (unsigned int i = 0; i < master.service_count; i++) {
 		struct service *svc = &master.services[i];
