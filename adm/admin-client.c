@@ -29,25 +29,44 @@ const struct roost_settings *adm_settings(struct adm_context *ctx)
 	return ctx->set;
 }
 
+void adm_settings_lenient(struct adm_context *ctx)
+{
+	if (ctx->set != NULL || ctx->config_error != NULL)
+		return;
+	ctx->set = settings_read_file(ctx->config_path, &ctx->config_error);
+	if (ctx->set == NULL &&
+	    !settings_find_base_dir(ctx->config_path, ctx->base_dir, sizeof(ctx->base_dir))) {
+		/* Broken syntax: nothing says which server to ask. */
+		log_printf(LOG_LEVEL_FATAL, "%s", ctx->config_error);
+		exit(ADM_EXIT_CONFIG);
+	}
+}
+
 uint32_t adm_request(struct adm_context *ctx, uint16_t type, const struct admin_request *req,
 		     adm_row_callback_t *row_cb, void *cb_ctx, const char **message_r)
 {
 	static char message[1024];
-	const struct roost_settings *set = adm_settings(ctx);
+	const char *base_dir =
+		ctx->config_error != NULL ? ctx->base_dir : adm_settings(ctx)->base_dir;
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	struct ipc_message *msg = i_malloc(sizeof(*msg));
+	struct ipc_message *msg;
 	union admin_msg_any m;
 	const char *error;
 	int fd;
 
-	if (!str_format(sun.sun_path, sizeof(sun.sun_path), "%s/%s", set->base_dir,
-			ADMIN_SOCKET_NAME))
+	if (!str_format(sun.sun_path, sizeof(sun.sun_path), "%s/%s", base_dir, ADMIN_SOCKET_NAME))
 		fatal("base_dir is too long");
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		if (ctx->config_error != NULL) {
+			/* No server to ask: the file's own error is the news. */
+			log_printf(LOG_LEVEL_FATAL, "%s", ctx->config_error);
+			exit(ADM_EXIT_CONFIG);
+		}
 		log_error("The server is not running (connect(%s) failed: %m)", sun.sun_path);
 		exit(ADM_EXIT_TEMPFAIL);
 	}
+	msg = i_malloc(sizeof(*msg));
 	if (ipc_send_msg(fd, ADMIN_MSG(type), req, NULL, 0) < 0)
 		fatal("Sending the request failed: %m");
 	for (;;) {

@@ -5,9 +5,12 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "adm-sandbox.h"
 #include "adm.h"
+#include "child.h"
 #include "log.h"
 
 static const struct {
@@ -25,6 +28,11 @@ static const struct {
 	{"pw", cmd_pw, "pw [-l] [-s SCHEME] [-r ROUNDS] [-p PASSWORD] [-t HASH]"},
 	{"user", cmd_user, "user USER"},
 	{"mount", cmd_mount, "mount add|remove PATH | mount list"},
+	{"mailbox", cmd_mailbox,
+	 "mailbox list -u USER [-s] [MASK...]\n"
+	 "  mailbox status -u USER [-t] FIELDS MAILBOX|MASK...\n"
+	 "  mailbox create -u USER [-s] MAILBOX..."},
+	{"force-resync", cmd_force_resync, "force-resync -u USER MAILBOX|MASK..."},
 	{"sieve", cmd_sieve,
 	 "sieve check [-o NAME=VALUE]... [-x EXTENSIONS] FILE...\n"
 	 "  sieve test [-o NAME=VALUE]... [-x EXTENSIONS] [-e] [-f SENDER] [-a RECIPIENT]\n"
@@ -44,6 +52,9 @@ int main(int argc, char **argv)
 	struct adm_context ctx = {.config_path = SYSCONFDIR "/roost/roost.conf"};
 	int c;
 
+	/* `roostadm --sandbox-profile`: the mail commands' confinement, for
+	   SECURITY.md's tests. */
+	child_describe_sandbox(argc, argv, &adm_mail_sandbox);
 	log_init_stderr("");
 	while ((c = getopt(argc, argv, "+c:h")) != -1) {
 		if (c != 'c')
@@ -60,6 +71,7 @@ int main(int argc, char **argv)
 			if (ret == ADM_EXIT_USAGE)
 				fprintf(stderr, "usage: roostadm %s\n", commands[i].usage);
 			settings_free(&ctx.set);
+			free(ctx.config_error);
 			return ret;
 		}
 	}

@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for imap/list-pattern.c (LIST and LSUB patterns).
+ * libFuzzer harness for lib/list-pattern.c (LIST and LSUB patterns).
  * Input: "reference\npattern\nname\nname...". Every match must agree with
  * a plain recursive matcher (run only where it stays cheap), and no
  * pattern may make matching slow or read out of bounds.
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../imap/list-pattern.c"
+#include "../lib/list-pattern.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

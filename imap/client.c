@@ -140,6 +140,10 @@ static void imap_output_flushed(void *ctx)
 {
 	struct imap_client *client = ctx;
 
+	if (client->busy != NULL && client->busy_output != NULL && !client->logged_out) {
+		client->busy_output(client->busy);
+		return;
+	}
 	if (client->logged_out)
 		imap_client_exit(client, "Logged out");
 }
@@ -226,6 +230,7 @@ void imap_command_done(struct imap_cmd *cmd)
 	if (client->busy == cmd) {
 		client->busy = NULL;
 		client->busy_input = NULL;
+		client->busy_output = NULL;
 	}
 	free(cmd);
 	/* Commands the client pipelined behind it go on now. */
@@ -243,6 +248,10 @@ static enum imap_literal_action literal_announced(struct imap_client *client,
 	return IMAP_LITERAL_ACCEPT;
 }
 
+/* The command receiving a streamed literal: LITERAL_DATA events do not
+   carry the command's name, the LITERAL event before them does. */
+static const struct imap_command_def *literal_stream_def;
+
 static bool imap_parse_input(struct imap_client *client)
 {
 	struct buf *in = connection_input(client->conn);
@@ -254,6 +263,17 @@ static bool imap_parse_input(struct imap_client *client)
 							     buf_len(in), &consumed, &ev);
 		const struct imap_command_def *def;
 
+		if (r == IMAP_PARSE_LITERAL_DATA) {
+			/* The chunk points into the input buffer: hand it over
+			   before consuming moves the rest of the buffer. */
+			def = literal_stream_def;
+			if (ev.data_last)
+				literal_stream_def = NULL;
+			if (def != NULL && def->literal_data != NULL)
+				def->literal_data(client, ev.data, ev.data_len, ev.data_last);
+			buf_consume(in, consumed);
+			continue;
+		}
 		buf_consume(in, consumed);
 		switch (r) {
 		case IMAP_PARSE_MORE:
@@ -270,6 +290,9 @@ static bool imap_parse_input(struct imap_client *client)
 					imap_client_send(client, "+ OK\r\n", 6);
 				break;
 			case IMAP_LITERAL_STREAM:
+				literal_stream_def = ev.literal.name == NULL
+							     ? NULL
+							     : imap_command_find(ev.literal.name);
 				imap_parser_literal_stream(client->parser);
 				if (ev.literal.sync)
 					imap_client_send(client, "+ OK\r\n", 6);
@@ -280,10 +303,7 @@ static bool imap_parse_input(struct imap_client *client)
 			}
 			break;
 		case IMAP_PARSE_LITERAL_DATA:
-			def = ev.literal.name == NULL ? NULL : imap_command_find(ev.literal.name);
-			if (def != NULL && def->literal_data != NULL)
-				def->literal_data(client, ev.data, ev.data_len, ev.data_last);
-			break;
+			break; /* handled above */
 		case IMAP_PARSE_LINE:
 			break;
 		case IMAP_PARSE_ERROR:

@@ -10,6 +10,127 @@
 #include "storage/mailbox-flags.h"
 #include "xalloc.h"
 
+/* SELECT's QRESYNC parameter (RFC 7162 3.2.5). */
+struct qresync_params {
+	bool set;
+	uint32_t uidvalidity;
+	uint64_t modseq;
+	bool known_set;
+	struct imap_seqset known_uids; /* normalized, without "*" */
+};
+
+static void qresync_params_free(struct qresync_params *qr)
+{
+	imap_seqset_clear(&qr->known_uids);
+}
+
+static bool parse_number(const struct imap_arg *arg, uint64_t max, uint64_t *n_r)
+{
+	const char *s;
+	uint64_t n = 0;
+
+	if (arg->type != IMAP_ARG_ATOM || !imap_arg_get_atom(arg, &s) || arg->len == 0 ||
+	    (arg->len > 1 && s[0] == '0'))
+		return false;
+	for (size_t i = 0; i < arg->len; i++) {
+		if (s[i] < '0' || s[i] > '9' || n > (max - (uint64_t)(s[i] - '0')) / 10)
+			return false;
+		n = n * 10 + (uint64_t)(s[i] - '0');
+	}
+	*n_r = n;
+	return true;
+}
+
+/* A UID set from the client, "*" meaning the largest UID. */
+static bool parse_uid_set(const struct imap_arg *arg, struct imap_seqset *set_r)
+{
+	struct imap_seqset parsed;
+	const char *s, *error;
+	bool ok;
+
+	imap_seqset_init(&parsed);
+	if (arg->type != IMAP_ARG_ATOM || !imap_arg_get_atom(arg, &s))
+		return false;
+	ok = imap_seqset_parse(s, arg->len, IMAP_SEQSET_DEFAULT_MAX_RANGES, &parsed, &error) ==
+		     IMAP_SEQSET_OK &&
+	     !parsed.saved;
+	if (ok)
+		imap_seqset_resolve_uid(&parsed, UINT32_MAX, set_r);
+	imap_seqset_clear(&parsed);
+	return ok;
+}
+
+/* (uidvalidity modseq [known-uids [(known-seqs known-uids)]]) */
+static bool qresync_parse(const struct imap_arg *arg, struct qresync_params *qr)
+{
+	const struct imap_arg *list, *match;
+	size_t count, mcount;
+	uint64_t n;
+	struct imap_seqset ignored;
+	bool ok;
+
+	if (!imap_arg_get_list(arg, &list, &count) || count < 2 || count > 4 ||
+	    !parse_number(&list[0], UINT32_MAX, &n) || n == 0 ||
+	    !parse_number(&list[1], INT64_MAX, &qr->modseq) || qr->modseq == 0)
+		return false;
+	qr->uidvalidity = (uint32_t)n;
+	imap_seqset_init(&qr->known_uids);
+	if (count >= 3) {
+		if (!parse_uid_set(&list[2], &qr->known_uids))
+			return false;
+		qr->known_set = true;
+	}
+	if (count == 4) {
+		/* The sequence match data only helps a server without an
+		   expunge log; ours reports from the log, or every missing
+		   UID, so it is checked but not needed. */
+		if (!imap_arg_get_list(&list[3], &match, &mcount) || mcount != 2)
+			return false;
+		imap_seqset_init(&ignored);
+		ok = parse_uid_set(&match[0], &ignored) && parse_uid_set(&match[1], &ignored);
+		imap_seqset_clear(&ignored);
+		if (!ok)
+			return false;
+	}
+	qr->set = true;
+	return true;
+}
+
+/*
+ * The resynchronisation SELECT (QRESYNC) owes: VANISHED (EARLIER) for the
+ * known UIDs expunged since the client's modseq, then FETCH (UID FLAGS
+ * MODSEQ) for every message changed (or added) since then.
+ */
+static void qresync_report(struct imap_client *client, const struct qresync_params *qr)
+{
+	struct imap_seqset all;
+	struct buf out = BUF_INIT(SIZE_MAX / 2);
+	uint32_t count = mailbox_count(client->box);
+
+	imap_seqset_init(&all);
+	if (!qr->known_set && mailbox_next_uid(client->box) > 1)
+		imap_seqset_add_range(&all, 1, mailbox_next_uid(client->box) - 1);
+	if (qr->known_set || all.count > 0)
+		imap_send_vanished_earlier(client, qr->known_set ? &qr->known_uids : &all,
+					   qr->modseq);
+	imap_seqset_clear(&all);
+	for (uint32_t seq = 1; seq <= count; seq++) {
+		const struct mail_record *rec = mailbox_record(client->box, seq);
+
+		if (rec == NULL || rec->modseq <= qr->modseq)
+			continue;
+		(void)buf_printf(&out, "* %u FETCH (UID %u FLAGS ", seq, rec->uid);
+		imap_fetch_write_flags(client, rec, &out);
+		(void)buf_printf(&out, " MODSEQ (%llu))\r\n", (unsigned long long)rec->modseq);
+		if (buf_len(&out) > 256 * 1024) {
+			imap_client_send(client, buf_data(&out), buf_len(&out));
+			buf_reset(&out);
+		}
+	}
+	imap_client_send(client, buf_data(&out), buf_len(&out));
+	buf_free(&out);
+}
+
 static void select_mailbox(struct imap_cmd *cmd, bool readonly)
 {
 	struct imap_client *client = cmd->client;
@@ -21,6 +142,9 @@ static void select_mailbox(struct imap_cmd *cmd, bool readonly)
 	struct buf out = BUF_INIT(64 * 1024);
 	bool condstore = false;
 	unsigned int flags = readonly ? MAILBOX_OPEN_READONLY : MAILBOX_OPEN_CLAIM_RECENT;
+	struct qresync_params qr;
+
+	memset(&qr, 0, sizeof(qr));
 
 	if (cmd->argc < 1 || cmd->argc > 2 || !imap_arg_get_astring(&cmd->args[0], &arg, &len)) {
 		imap_cmd_reply(cmd, "BAD Invalid arguments.");
@@ -37,13 +161,26 @@ static void select_mailbox(struct imap_cmd *cmd, bool readonly)
 		for (size_t i = 0; i < count; i++) {
 			if (imap_arg_atom_equals(&params[i], "CONDSTORE"))
 				condstore = true;
-			else {
+			else if (imap_arg_atom_equals(&params[i], "QRESYNC") && i + 1 < count &&
+				 !qr.set) {
+				if ((client->enabled & IMAP_ENABLED_QRESYNC) == 0) {
+					imap_cmd_reply(cmd, "BAD QRESYNC not enabled.");
+					return;
+				}
+				if (!qresync_parse(&params[++i], &qr)) {
+					qresync_params_free(&qr);
+					imap_cmd_reply(cmd, "BAD Invalid QRESYNC parameters.");
+					return;
+				}
+			} else {
+				qresync_params_free(&qr);
 				imap_cmd_reply(cmd, "BAD Unknown SELECT parameter.");
 				return;
 			}
 		}
 	}
 	if (!imap_mailbox_name_from_client(client, arg, len, name, sizeof(name), &error)) {
+		qresync_params_free(&qr);
 		imap_cmd_reply(cmd, error);
 		return;
 	}
@@ -55,10 +192,11 @@ static void select_mailbox(struct imap_cmd *cmd, bool readonly)
 	if (!mailbox_open(client->mp->user.storage, name, flags, &client->box, &err) ||
 	    !mailbox_sync(client->box, 0, NULL, &err)) {
 		mailbox_close(&client->box);
+		qresync_params_free(&qr);
 		imap_cmd_storage_error(cmd, &err);
 		return;
 	}
-	if (condstore)
+	if (condstore || qr.set)
 		client->enabled |= IMAP_ENABLED_CONDSTORE;
 	client->readonly = readonly;
 	client->state = IMAP_STATE_SELECTED;
@@ -86,6 +224,9 @@ static void select_mailbox(struct imap_cmd *cmd, bool readonly)
 	}
 	imap_client_send(client, buf_data(&out), buf_len(&out));
 	buf_free(&out);
+	if (qr.set && qr.uidvalidity == status.uidvalidity)
+		qresync_report(client, &qr);
+	qresync_params_free(&qr);
 	imap_cmd_replyf(cmd, "OK [%s] %s completed.", readonly ? "READ-ONLY" : "READ-WRITE",
 			readonly ? "Examine" : "Select");
 }

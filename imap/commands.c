@@ -37,6 +37,13 @@ static const struct imap_command_def commands[] = {
 	{"SEARCH", cmd_search, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
 	{"SORT", cmd_sort, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
 	{"THREAD", cmd_thread, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
+	/* Message commands. */
+	{"APPEND", cmd_append, 0, cmd_append_literal, cmd_append_literal_data},
+	{"COPY", cmd_copy, IMAP_CMD_SELECTED | IMAP_CMD_UID, NULL, NULL},
+	{"EXPUNGE", cmd_expunge, IMAP_CMD_SELECTED | IMAP_CMD_UID, NULL, NULL},
+	{"FETCH", cmd_fetch, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
+	{"MOVE", cmd_move, IMAP_CMD_SELECTED | IMAP_CMD_UID, NULL, NULL},
+	{"STORE", cmd_store, IMAP_CMD_SELECTED | IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID, NULL, NULL},
 };
 
 const struct imap_command_def *imap_command_find(const char *name)
@@ -61,4 +68,7 @@ void imap_write_capability(struct imap_client *client, struct buf *out)
 	/* Searching and ordering (imap-search). */
 	(void)buf_append_str(out, " ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY ESORT "
 				  "THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT");
+	/* Message commands. */
+	(void)buf_append_str(out, " UIDPLUS MOVE CONDSTORE QRESYNC BINARY MULTIAPPEND PREVIEW");
+	imap_append_write_capability(client, out);
 }

@@ -76,6 +76,8 @@ struct imap_client {
 	struct imap_cmd *busy;
 	/* Input handler used while busy (IDLE's DONE line and the like). */
 	bool (*busy_input)(struct imap_cmd *cmd);
+	/* Called while busy when the output has drained (FETCH streaming). */
+	void (*busy_output)(struct imap_cmd *cmd);
 
 	/* Counters for Dovecot's logout line. */
 	unsigned int deleted, expunged, trashed;
@@ -250,6 +252,83 @@ void cmd_thread(struct imap_cmd *cmd);
 enum imap_seqset_error imap_seqset_resolve_client(struct imap_client *client, const char *str,
 						  size_t len, bool uid, struct imap_seqset *out_r,
 						  const char **error_r);
+/* Replaces *seqs_r with the sequence numbers of the messages of box whose
+   UIDs are in the normalized set uids. */
+void imap_uids_to_seqs(struct mailbox *box, const struct imap_seqset *uids,
+		       struct imap_seqset *seqs_r);
 /* ---- end of searching and ordering ---- */
+/* ---- Message commands (FETCH, STORE, COPY, MOVE, EXPUNGE, APPEND) ---- */
+struct fetch_request;
+struct mail_record;
+
+/* msgset.c */
+/*
+ * Resolves a sequence-set argument of cmd (message numbers, or UIDs for a
+ * UID command; "$" is the SEARCHRES result) into the normalized set of
+ * message numbers of the selected mailbox it names. For UID commands
+ * uids_r (may be NULL) gets the resolved UID set itself, including UIDs
+ * that do not exist. False after answering BAD when the set is invalid.
+ */
+bool imap_msgset_get(struct imap_cmd *cmd, const struct imap_arg *arg, struct imap_seqset *seqs_r,
+		     struct imap_seqset *uids_r);
+/* The UIDs of the messages in seqs, ascending (caller frees). */
+uint32_t *imap_msgset_uids(struct imap_client *client, const struct imap_seqset *seqs,
+			   size_t *count_r);
+/* Turns CONDSTORE on after a "CONDSTORE enabling command" (RFC 7162
+   3.1), telling a selected client the HIGHESTMODSEQ once. */
+void imap_condstore_enable(struct imap_client *client);
+/*
+ * "* VANISHED (EARLIER) set" for the UIDs of uids expunged after modseq
+ * (every UID of uids not in the mailbox when the expunge log does not
+ * reach back that far). Nothing when there are none.
+ */
+void imap_send_vanished_earlier(struct imap_client *client, const struct imap_seqset *uids,
+				uint64_t modseq);
+
+/* copy.c */
+/*
+ * Opens the mailbox named by arg for saving (COPY, MOVE, APPEND); name
+ * (size bytes) receives its storage name. False after answering (NO
+ * [TRYCREATE] when it does not exist).
+ */
+bool imap_dest_open(struct imap_cmd *cmd, const struct imap_arg *arg, struct mailbox **dest_r,
+		    char *name, size_t size);
+/* Done saving into dest (opened by imap_dest_open for name): it is kept
+   open for the next save into the same mailbox. *dest becomes NULL. */
+void imap_dest_release(struct mailbox **dest, const char *name);
+/* The UIDVALIDITY of a mailbox saved into, for COPYUID and APPENDUID. */
+uint32_t imap_dest_uidvalidity(struct imap_client *client, const char *name);
+/* Whether name is configured with special_use = \Trash. */
+bool imap_mailbox_is_trash(struct imap_client *client, const char *name);
+/* COPY (move false) and MOVE of cmd's arguments, with the tagged reply. */
+void imap_copy_run(struct imap_cmd *cmd, bool move);
+
+/* fetch.c */
+/*
+ * Writes the FETCH responses of req for the message numbers in seqs and
+ * ends cmd with its tagged reply, now or, when the output must drain
+ * first, later with the command owning the connection. Takes over req,
+ * seqs and seen (the messages whose \Seen flag this FETCH set, which
+ * get FLAGS in their response; may be NULL).
+ */
+void imap_fetch_start(struct imap_cmd *cmd, struct fetch_request *req, struct imap_seqset *seqs,
+		      struct imap_seqset *seen);
+/* "(\Seen $Label1)": the flags of a record as FETCH FLAGS shows them. */
+void imap_fetch_write_flags(struct imap_client *client, const struct mail_record *rec,
+			    struct buf *out);
+
+/* cmd-append.c: " APPENDLIMIT=n" when a limit is configured. */
+void imap_append_write_capability(const struct imap_client *client, struct buf *out);
+
+void cmd_fetch(struct imap_cmd *cmd);
+void cmd_store(struct imap_cmd *cmd);
+void cmd_copy(struct imap_cmd *cmd);
+void cmd_move(struct imap_cmd *cmd);
+void cmd_expunge(struct imap_cmd *cmd);
+void cmd_append(struct imap_cmd *cmd);
+enum imap_literal_action cmd_append_literal(struct imap_client *client,
+					    const struct imap_literal_info *literal);
+void cmd_append_literal_data(struct imap_client *client, const uint8_t *data, size_t len,
+			     bool last);
 
 #endif

@@ -191,9 +191,8 @@ void imap_search_mail_set(struct search_mail *mail, struct mailbox *box, uint32_
 
 /* ---- sequence sets ---- */
 
-/* The sequence numbers of the messages whose UIDs are in a normalized set. */
-static void uids_to_seqs(struct mailbox *box, const struct imap_seqset *uids,
-			 struct imap_seqset *seqs_r)
+void imap_uids_to_seqs(struct mailbox *box, const struct imap_seqset *uids,
+		       struct imap_seqset *seqs_r)
 {
 	imap_seqset_clear(seqs_r);
 	for (size_t i = 0; i < uids->count; i++) {
@@ -260,7 +259,7 @@ enum imap_seqset_error imap_seqset_resolve_client(struct imap_client *client, co
 		if (!client->saved_valid || client->box == NULL)
 			return IMAP_SEQSET_OK;
 		imap_seqset_init(&saved_seqs);
-		uids_to_seqs(client->box, &client->saved_uids, &saved_seqs);
+		imap_uids_to_seqs(client->box, &client->saved_uids, &saved_seqs);
 		if (uid)
 			seqs_to_uids(client->box, &saved_seqs, out_r);
 		else
@@ -304,7 +303,7 @@ static bool resolve_key(void *context, struct search_key *key, const char **erro
 			if (key->type == SEARCH_KEY_UIDSET)
 				imap_seqset_copy(&out, &ctx->client->saved_uids);
 			else
-				uids_to_seqs(box, &ctx->client->saved_uids, &out);
+				imap_uids_to_seqs(box, &ctx->client->saved_uids, &out);
 		}
 	} else if (key->type == SEARCH_KEY_UIDSET) {
 		imap_seqset_resolve_uid(&key->u.set, star_uid(box), &out);

@@ -25,6 +25,7 @@
 #include "../storage/charset.h"
 #include "child.h"
 #include "lda-sandbox.h"
+#include "lda-stats.h"
 #include "lda.h"
 #include "log.h"
 #include "../storage/mountpoint.h"
@@ -411,6 +412,8 @@ int main(int argc, char **argv)
 		lda_exit(LDA_EXIT_TEMPFAIL, "%s", conf_error);
 	set = settings_for_protocol(all_set, "lda");
 	lda_log_init(set);
+	/* Every exit from here on is reported to the server for its counters. */
+	lda_stats_start(set->base_dir, &d);
 
 	/* 3. The envelope from the command line (-f and -a come from SMTP). */
 	if (opts.mail_from != NULL) {

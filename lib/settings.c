@@ -88,18 +88,21 @@ static const struct {
 
 /*
  * Built-in services and what they default to. Listeners named here exist
- * unless the configuration sets their port to 0.
+ * unless the configuration sets their port to 0. A `unix_listener PATH { }`
+ * block for a built-in UNIX listener changes only the settings it names;
+ * the others keep the listener's own defaults (auth-userdb: mode 0660).
  */
 struct service_default {
 	const char *name;
 	const char *alias; /* Dovecot's name for the same job */
 	const char *protocol;
-	const char *listeners[2][3]; /* name, port, ssl */
+	const char *listeners[2][3];	  /* name, port, ssl */
+	const char *unix_listeners[1][2]; /* path, mode */
 };
 
 static const struct service_default service_defaults[] = {
-	{"policy", "anvil", NULL, {{NULL}}},
-	{"auth", NULL, NULL, {{NULL}}},
+	{"policy", "anvil", NULL, {{NULL}}, {{NULL}}},
+	{"auth", NULL, NULL, {{NULL}}, {{"auth-userdb", "0660"}}},
 	{"imap-login", NULL, "imap", {{"imap", "143", "no"}, {"imaps", "993", "yes"}}},
 	{"pop3-login", NULL, "pop3", {{"pop3", "110", "no"}, {"pop3s", "995", "yes"}}},
 	{"imap", NULL, "imap", {{NULL}}},
@@ -763,6 +766,44 @@ static struct inet_listener_settings *inet_add(struct settings_ctx *ctx,
 	return l;
 }
 
+static struct unix_listener_settings *unix_find(struct service_settings *svc, const char *path)
+{
+	for (unsigned int i = 0; i < svc->unix_listener_count; i++) {
+		if (strcmp(svc->unix_listeners[i].path, path) == 0)
+			return &svc->unix_listeners[i];
+	}
+	return NULL;
+}
+
+static struct unix_listener_settings *unix_add(struct settings_ctx *ctx,
+					       struct service_settings *svc, const char *path)
+{
+	struct unix_listener_settings *l;
+
+	if (GROW(ctx, svc->unix_listeners, svc->unix_listener_count) == NULL)
+		return NULL;
+	l = &svc->unix_listeners[svc->unix_listener_count++];
+	memset(l, 0, sizeof(*l));
+	l->path = p_strdup(ctx->pool, path);
+	table_set_defaults(ctx, &unix_table, l);
+	return l;
+}
+
+/* A socket mode: octal digits, at most 0777 (no set-id or sticky bits). */
+static bool unix_mode_valid(const char *mode)
+{
+	unsigned long value = 0;
+
+	if (mode[0] == '\0' || strlen(mode) > 4)
+		return false;
+	for (const char *p = mode; *p != '\0'; p++) {
+		if (*p < '0' || *p > '7')
+			return false;
+		value = value * 8 + (unsigned long)(*p - '0');
+	}
+	return value <= 0777;
+}
+
 static bool apply_service(struct settings_ctx *ctx, struct roost_settings *set,
 			  const struct config_node *section)
 {
@@ -806,14 +847,18 @@ static bool apply_service(struct settings_ctx *ctx, struct roost_settings *set,
 
 			if (n->name[0] == '\0')
 				return ctx_error(ctx, n, "unix_listener needs a path");
-			if (GROW(ctx, svc->unix_listeners, svc->unix_listener_count) == NULL)
+			l = unix_find(svc, n->name);
+			if (l == NULL)
+				l = unix_add(ctx, svc, n->name);
+			if (l == NULL)
 				return ctx_error(ctx, n, "Configuration too large");
-			l = &svc->unix_listeners[svc->unix_listener_count++];
-			memset(l, 0, sizeof(*l));
-			l->path = n->name;
-			table_set_defaults(ctx, &unix_table, l);
 			if (!apply_flat_section(ctx, &unix_table, l, n, " in unix_listener"))
 				return false;
+			if (!unix_mode_valid(l->mode))
+				return ctx_error(ctx, n,
+						 "unix_listener %s: Invalid mode: %s (expected an "
+						 "octal number such as 0660)",
+						 l->path, l->mode);
 		} else {
 			return ctx_error(ctx, n, "Unknown section in service: %s", n->key);
 		}
@@ -1057,6 +1102,15 @@ static bool settings_build(struct settings_ctx *ctx, struct roost_settings *set,
 			    !value_store(ctx, &inet_table.defs[2], l, d->listeners[j][2], &problem))
 				return false;
 		}
+		for (size_t j = 0;
+		     j < N_ELEMENTS(d->unix_listeners) && d->unix_listeners[j][0] != NULL; j++) {
+			struct unix_listener_settings *l =
+				unix_add(ctx, svc, d->unix_listeners[j][0]);
+
+			if (l == NULL)
+				return false;
+			l->mode = d->unix_listeners[j][1];
+		}
 	}
 
 	/* Global settings, in file order. */
@@ -1151,6 +1205,31 @@ struct roost_settings *settings_read_file(const char *path, char **error_r)
 		return NULL;
 	}
 	return settings_finish(&ctx, root, error_r);
+}
+
+bool settings_find_base_dir(const char *path, char *out, size_t size)
+{
+	struct pool *pool = pool_create(SETTINGS_POOL_MAX);
+	const struct config_node *root;
+	const char *error, *value = NULL;
+
+	root = config_parse_file(pool, path, &error);
+	if (root == NULL) {
+		pool_destroy(&pool);
+		return false;
+	}
+	for (const struct config_node *n = root->children; n != NULL; n = n->next) {
+		if (n->type == CONFIG_NODE_SETTING && strcmp(n->key, "base_dir") == 0)
+			value = n->value;
+	}
+	if (value == NULL || value[0] == '\0' || !str_copy(out, size, value)) {
+		struct roost_settings *defaults = settings_defaults();
+
+		(void)str_copy(out, size, defaults->base_dir);
+		settings_free(&defaults);
+	}
+	pool_destroy(&pool);
+	return true;
 }
 
 struct roost_settings *settings_read_text(const char *name, const char *text, size_t len,
@@ -1410,11 +1489,15 @@ void settings_write(struct buf *out, const struct roost_settings *set, bool only
 		}
 		for (unsigned int j = 0; j < svc->unix_listener_count; j++) {
 			const struct unix_listener_settings *l = &svc->unix_listeners[j];
+			const struct unix_listener_settings *dl = NULL;
 
-			write_section_name(&body, "unix_listener", l->path, 1);
-			write_table(&body, &unix_table, l, only_changed ? &empty_unix : NULL, 2,
+			for (unsigned int k = 0; def != NULL && k < def->unix_listener_count; k++) {
+				if (strcmp(def->unix_listeners[k].path, l->path) == 0)
+					dl = &def->unix_listeners[k];
+			}
+			write_block(&body, "unix_listener", l->path, &unix_table, l,
+				    only_changed ? (dl != NULL ? dl : &empty_unix) : NULL, 1,
 				    with_secrets);
-			write_close(&body, 1);
 		}
 		if (buf_len(&body) > 0 || !only_changed) {
 			write_section_name(out, "service", svc->name, 0);
@@ -1454,20 +1537,26 @@ void settings_write(struct buf *out, const struct roost_settings *set, bool only
 	}
 	for (unsigned int i = 0; i < set->protocol_view_count; i++) {
 		const struct roost_settings *view = set->protocol_views[i].set;
+		struct buf body = BUF_INIT(16 * 1024 * 1024);
 
-		/* A protocol block holds what differs from the global value. */
-		write_section_name(out, "protocol", set->protocol_views[i].name, 0);
-		write_table(out, &global_table, view, set, 1, with_secrets);
+		/* A protocol block holds what differs from the global value; a
+		   block without differences means nothing and is left out. */
+		write_table(&body, &global_table, view, set, 1, with_secrets);
 		for (unsigned int j = 0; j < view->plugin_count; j++) {
 			const char *global = settings_plugin_get(set, view->plugin[j].key);
 
 			if (global != NULL && strcmp(global, view->plugin[j].value) == 0)
 				continue;
-			(void)buf_printf(out, "  plugin {\n    %s = ", view->plugin[j].key);
-			config_write_value(out, view->plugin[j].value);
-			(void)buf_append_str(out, "\n  }\n");
+			(void)buf_printf(&body, "  plugin {\n    %s = ", view->plugin[j].key);
+			config_write_value(&body, view->plugin[j].value);
+			(void)buf_append_str(&body, "\n  }\n");
 		}
-		write_close(out, 0);
+		if (buf_len(&body) > 0) {
+			write_section_name(out, "protocol", set->protocol_views[i].name, 0);
+			(void)buf_append(out, buf_data(&body), buf_len(&body));
+			write_close(out, 0);
+		}
+		buf_free(&body);
 	}
 	pool_destroy(&ctx.pool);
 	settings_free(&defaults);

@@ -110,6 +110,15 @@ struct roost_settings *settings_read_file(const char *path, char **error_r);
 /* The same from text (master's flattened copy, tests, fuzzers). */
 struct roost_settings *settings_read_text(const char *name, const char *text, size_t len,
 					  char **error_r);
+/*
+ * base_dir as a configuration file sets it, even when its settings do not
+ * validate: the last top-level base_dir, else the default. For clients
+ * (roost reload, roostadm) that must reach the running master to let it
+ * report the file's errors itself. Returns false, with out untouched, when
+ * the file cannot be read or its syntax is broken: then nothing says which
+ * server it belongs to. Writes at most size bytes to out.
+ */
+bool settings_find_base_dir(const char *path, char *out, size_t size);
 /* Built-in defaults only. */
 struct roost_settings *settings_defaults(void);
 void settings_free(struct roost_settings **set);

@@ -132,6 +132,13 @@ static void stats_reply(void *ctx, const union policy_msg_any *reply, bool last)
 			admin_send(client, ADMIN_STATS_ROW, &row);
 		}
 	}
+	/* Always present, 0 until roost-lda reports: graphs start at 0. */
+	for (uint32_t i = 0; i < STATS_DELIVERY_OUTCOME_COUNT; i++) {
+		memset(&row, 0, sizeof(row));
+		(void)str_copy(row.name, sizeof(row.name), stats_delivery_outcome_name(i));
+		row.value = lda_stats_count(i);
+		admin_send(client, ADMIN_STATS_ROW, &row);
+	}
 	admin_done(client, 0, "");
 }
 
@@ -183,10 +190,19 @@ static bool admin_message(void *ctx, struct ipc_message *msg)
 		admin_done(client, 0, "");
 		master_request_stop();
 		break;
-	case ADMIN_RELOAD:
-		master_reload();
-		admin_done(client, 0, "");
+	case ADMIN_RELOAD: {
+		char *reload_error;
+
+		/* The parse error goes back to whoever asked (roostadm reload,
+		   roost reload, systemctl reload) as well as to the log. */
+		if (master_reload(&reload_error)) {
+			admin_done(client, 0, "");
+		} else {
+			admin_done(client, ADMIN_STATUS_CONFIG, reload_error);
+			free(reload_error);
+		}
 		break;
+	}
 	case ADMIN_LOG_REOPEN:
 		master_log_reopen();
 		admin_done(client, 0, "");

@@ -134,6 +134,7 @@ static void pidfile_write(void)
 static void master_cleanup(void)
 {
 	admin_deinit();
+	lda_stats_deinit();
 	if (master.pidfile_fd >= 0) {
 		(void)unlink(master.pidfile_path);
 		close(master.pidfile_fd);
@@ -185,7 +186,7 @@ static void daemonize_done(int status_fd)
 	close(status_fd);
 }
 
-static void master_reload_config(void);
+static bool master_reload_config(char **error_r);
 
 void master_request_stop(void)
 {
@@ -193,14 +194,17 @@ void master_request_stop(void)
 	ioloop_stop();
 }
 
-void master_reload(void)
+bool master_reload(char **error_r)
 {
+	bool ret;
+
 	master_notify("RELOADING=1");
-	master_reload_config();
+	ret = master_reload_config(error_r);
 	master_notify("READY=1");
+	return ret;
 }
 
-static void master_reload_config(void)
+static bool master_reload_config(char **error_r)
 {
 	char *error;
 	struct roost_settings *set = settings_read_file(master.config_path, &error);
@@ -209,8 +213,8 @@ static void master_reload_config(void)
 
 	if (set == NULL) {
 		log_error("Reloading the configuration failed, keeping the running one: %s", error);
-		free(error);
-		return;
+		*error_r = error;
+		return false;
 	}
 	if (strcmp(set->base_dir, master.set->base_dir) != 0)
 		log_warning("base_dir changed: restart roost for it to take effect");
@@ -225,6 +229,7 @@ static void master_reload_config(void)
 	services_tls_reload();
 	log_info("Configuration reloaded");
 	services_reload();
+	return true;
 }
 
 void master_log_reopen(void)
@@ -242,10 +247,13 @@ static void sig_stop(void *ctx, int signo)
 
 static void sig_reload(void *ctx, int signo)
 {
+	char *error;
+
 	(void)ctx;
 	(void)signo;
 	log_info("SIGHUP received - reloading configuration");
-	master_reload();
+	if (!master_reload(&error))
+		free(error);
 }
 
 static void sig_reopen(void *ctx, int signo)
@@ -262,23 +270,40 @@ static void sig_child(void *ctx, int signo)
 	services_reap();
 }
 
-/* `roost stop` / `roost reload`: ask the running master over its socket. */
+/*
+ * `roost stop` / `roost reload`: ask the running master over its socket.
+ * A configuration that does not parse does not stop either request: master
+ * stops anyway, or refuses the reload and says why, which is printed here
+ * (exit 89). The local parse error is shown only when no master answers.
+ */
 static int run_command(const char *cmd)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	struct admin_request req;
-	struct ipc_message *msg = i_malloc(sizeof(*msg));
+	struct ipc_message *msg;
 	union admin_msg_any m;
+	struct roost_settings *set;
+	char base_dir[1024], *config_error = NULL;
 	const char *error;
 	uint16_t type = strcmp(cmd, "stop") == 0 ? ADMIN_STOP : ADMIN_RELOAD;
 	int fd;
 
-	if (!str_format(sun.sun_path, sizeof(sun.sun_path), "%s/%s", master.set->base_dir,
-			ADMIN_SOCKET_NAME))
+	set = settings_read_file(master.config_path, &config_error);
+	if (set != NULL)
+		(void)str_copy(base_dir, sizeof(base_dir), set->base_dir);
+	else if (!settings_find_base_dir(master.config_path, base_dir, sizeof(base_dir)))
+		fatal("%s", config_error);
+	settings_free(&set);
+	if (!str_format(sun.sun_path, sizeof(sun.sun_path), "%s/%s", base_dir, ADMIN_SOCKET_NAME))
 		fatal("base_dir is too long");
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		if (config_error != NULL)
+			fatal("%s", config_error);
 		fatal("roost is not running (connect(%s) failed: %m)", sun.sun_path);
+	}
+	free(config_error);
+	msg = i_malloc(sizeof(*msg));
 	memset(&req, 0, sizeof(req));
 	if (ipc_send_msg(fd, ADMIN_MSG(type), &req, NULL, 0) < 0)
 		fatal("Sending the request to master failed: %m");
@@ -332,14 +357,15 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* 1. Configuration: refuse anything unknown or invalid, with file:line. */
-	master.set = read_config(master.config_path);
 	if (optind < argc) {
 		if (optind + 1 != argc ||
 		    (strcmp(argv[optind], "stop") != 0 && strcmp(argv[optind], "reload") != 0))
 			usage();
 		return run_command(argv[optind]);
 	}
+
+	/* 1. Configuration: refuse anything unknown or invalid, with file:line. */
+	master.set = read_config(master.config_path);
 	log_config_warnings(master.set);
 	master.is_root = geteuid() == 0;
 	if (!master.is_root)
@@ -379,6 +405,7 @@ int main(int argc, char **argv)
 	signal_add(SIGHUP, sig_reload, NULL);
 	signal_add(SIGUSR1, sig_reopen, NULL);
 	admin_init();
+	lda_stats_init();
 	services_start();
 	log_info("roost v%s starting up for %s", ROOST_VERSION, master.set->protocols);
 	if (status_fd >= 0)

@@ -16,6 +16,7 @@
 #include "ipc/msg-auth.h"
 #include "ipc/msg-mail.h"
 #include "ipc/msg-policy.h"
+#include "ipc/msg-stats.h"
 #include "settings.h"
 
 enum service_kind {
@@ -182,6 +183,15 @@ bool policy_client_input(struct process *proc, struct ipc_message *msg);
 void admin_init(void);
 void admin_deinit(void);
 
+/* lda-stats.c: roost-lda's delivery reports (base_dir/lda-stats). */
+/* Creates the socket with auth-userdb's group and mode (call after
+   services_init()); fatal if it cannot be created. */
+void lda_stats_init(void);
+/* Closes the socket and every reporter's connection, removes the file. */
+void lda_stats_deinit(void);
+/* Deliveries reported with that outcome since master started. */
+uint64_t lda_stats_count(enum stats_delivery_outcome outcome);
+
 /* auth-client.c: master's side of the auth channel. */
 typedef void auth_redeem_callback_t(void *ctx, const struct auth_master_redeem_reply *reply);
 void auth_client_attach(struct process *proc);
@@ -224,7 +234,12 @@ void master_notify(const char *state);
 
 /* main.c */
 void master_request_stop(void);
-void master_reload(void);
+/*
+ * Reads the configuration again and applies it. When it does not parse the
+ * running configuration stays and false is returned with *error_r
+ * ("FILE:LINE: problem", caller frees), which was also logged.
+ */
+bool master_reload(char **error_r);
 void master_log_reopen(void);
 
 #endif

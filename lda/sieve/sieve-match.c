@@ -188,11 +188,24 @@ static bool glob_match(const struct sieve_glob *g, const char *v, const char *or
 	return true;
 }
 
-/* Most expanded nodes a script's regex may have (see below). */
-#define SIEVE_REGEX_MAX_NODES 20000
+/* Bounds on a script's regex, counted in its expanded form (see below). */
+#define SIEVE_REGEX_MAX_NODES	    20000
+#define SIEVE_REGEX_MAX_LOOPS	    1000
+#define SIEVE_REGEX_MAX_EMPTY_LOOPS 16
 
+/* What an expression costs regcomp(): its nodes, its repetition operators,
+   and those of them repeating something that can match the empty string. */
+struct re_cost {
+	uint64_t nodes, loops, empty_loops;
+};
+
+/* One group level of the estimate: the cost so far and that of the last
+   atom (which a following quantifier repeats), and whether the current
+   alternative before and after its last atom, an earlier alternative and
+   the last atom can match the empty string. */
 struct re_frame {
-	uint64_t sum, last;
+	struct re_cost sum, last;
+	bool alt_before_empty, alt_empty, any_empty, last_empty;
 };
 
 static uint64_t sat_add(uint64_t a, uint64_t b)
@@ -205,12 +218,71 @@ static uint64_t sat_mul(uint64_t a, uint64_t b)
 	return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b;
 }
 
+static void re_cost_add(struct re_cost *to, const struct re_cost *c)
+{
+	to->nodes = sat_add(to->nodes, c->nodes);
+	to->loops = sat_add(to->loops, c->loops);
+	to->empty_loops = sat_add(to->empty_loops, c->empty_loops);
+}
+
+static bool re_cost_over(const struct re_cost *c)
+{
+	return c->nodes > SIEVE_REGEX_MAX_NODES || c->loops > SIEVE_REGEX_MAX_LOOPS ||
+	       c->empty_loops > SIEVE_REGEX_MAX_EMPTY_LOOPS;
+}
+
+static void re_frame_start(struct re_frame *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->alt_before_empty = true;
+	f->alt_empty = true;
+}
+
+/* Appends an expression of cost c to the current alternative. */
+static void re_append(struct re_frame *f, const struct re_cost *c, bool empty)
+{
+	re_cost_add(&f->sum, c);
+	f->last = *c;
+	f->last_empty = empty;
+	f->alt_before_empty = f->alt_empty;
+	f->alt_empty = f->alt_empty && empty;
+}
+
+static void re_atom(struct re_frame *f, bool empty)
+{
+	const struct re_cost one = {.nodes = 1};
+
+	re_append(f, &one, empty);
+}
+
+/*
+ * The last atom in k copies, `optional` of them (or one loop) behind an
+ * epsilon branch. A loop over something that can match the empty string
+ * makes glibc's epsilon closures blow up exponentially, so those count apart.
+ */
+static void re_repeat(struct re_frame *f, uint64_t k, uint64_t optional, bool empty_after)
+{
+	struct re_cost extra, *last = &f->last;
+	uint64_t empty_loops = f->last_empty ? optional : 0;
+
+	extra.nodes = sat_mul(last->nodes, k - 1);
+	extra.loops = sat_add(sat_mul(last->loops, k - 1), optional);
+	extra.empty_loops = sat_add(sat_mul(last->empty_loops, k - 1), empty_loops);
+	re_cost_add(&f->sum, &extra);
+	re_cost_add(last, &extra);
+	f->last_empty = f->last_empty || empty_after;
+	f->alt_empty = f->alt_before_empty && f->last_empty;
+}
+
 /*
  * glibc's regcomp() copies a repeated expression once per repetition
  * ("x{1,32767}" takes gigabytes, so does "a+++++++++++++++++++"), and a
- * script is untrusted. This estimates the size of the expanded expression
- * (a group counts its contents, "+" doubles, "{n,m}" multiplies by m) and
- * refuses what would not fit in a small bound.
+ * script is untrusted. This estimates the expanded expression (a group
+ * counts its contents, "+" doubles, "{n,m}" multiplies by m) and refuses
+ * what would not fit in small bounds. Repetitions cost more than their
+ * nodes: epsilon closures grow with the square of their number ("(x?){1,9999}"
+ * takes most of a minute) and exponentially when what they repeat can be
+ * empty ("((.*)?)+" sixteen times takes seconds, ".*++++++++++++" too).
  */
 bool sieve_regex_too_complex(const char *re)
 {
@@ -219,16 +291,14 @@ bool sieve_regex_too_complex(const char *re)
 	struct re_frame *f = &stack[0];
 	const char *p = re;
 
-	memset(stack, 0, sizeof(stack));
+	re_frame_start(f);
 	while (*p != '\0') {
-		uint64_t k;
-
 		switch (*p) {
 		case '\\':
 			if (p[1] != '\0')
 				p++;
-			f->sum = sat_add(f->sum, 1);
-			f->last = 1;
+			/* A back-reference may stand for an empty group. */
+			re_atom(f, *p >= '1' && *p <= '9');
 			break;
 		case '[':
 			/* A bracket expression is one node. */
@@ -252,40 +322,44 @@ bool sieve_regex_too_complex(const char *re)
 			}
 			if (*p == '\0')
 				return false;
-			f->sum = sat_add(f->sum, 1);
-			f->last = 1;
+			re_atom(f, false);
 			break;
 		case '(':
 			if (depth + 1 >= N_ELEMENTS(stack))
 				return true;
 			f = &stack[++depth];
-			f->sum = 0;
-			f->last = 0;
+			re_frame_start(f);
 			break;
 		case ')':
 			if (depth > 0) {
-				uint64_t g = f->sum;
+				const struct re_frame g = *f;
 
 				f = &stack[--depth];
-				f->sum = sat_add(f->sum, g);
-				f->last = g;
+				re_append(f, &g.sum, g.any_empty || g.alt_empty);
 			} else {
-				f->sum = sat_add(f->sum, 1);
-				f->last = 1;
+				re_atom(f, false);
 			}
 			break;
 		case '|':
-			f->last = 0;
+			f->any_empty = f->any_empty || f->alt_empty;
+			f->alt_before_empty = true;
+			f->alt_empty = true;
+			memset(&f->last, 0, sizeof(f->last));
+			f->last_empty = false;
+			break;
+		case '^':
+		case '$':
+			re_atom(f, true);
 			break;
 		case '*':
 		case '?':
+			re_repeat(f, 1, 1, true);
 			break;
 		case '+':
-			f->sum = sat_add(f->sum, f->last);
-			f->last = sat_mul(f->last, 2);
+			re_repeat(f, 2, 1, false);
 			break;
 		case '{': {
-			uint64_t n = 0, m = 0;
+			uint64_t n = 0, m = 0, k;
 			bool comma = false, have_m = false;
 
 			for (p++; *p >= '0' && *p <= '9'; p++)
@@ -302,26 +376,24 @@ bool sieve_regex_too_complex(const char *re)
 			k = have_m ? m : comma ? sat_add(n, 1) : n;
 			if (k == 0)
 				k = 1;
-			f->sum = sat_add(f->sum, sat_mul(f->last, k - 1));
-			f->last = sat_mul(f->last, k);
+			re_repeat(f, k, have_m ? (m > n ? m - n : 0) : comma ? 1 : 0, n == 0);
 			break;
 		}
 		default:
-			f->sum = sat_add(f->sum, 1);
-			f->last = 1;
+			re_atom(f, false);
 			break;
 		}
-		if (f->sum > SIEVE_REGEX_MAX_NODES || f->last > SIEVE_REGEX_MAX_NODES)
+		if (re_cost_over(&f->sum))
 			return true;
 		p++;
 	}
 	while (depth > 0) {
-		uint64_t g = f->sum;
+		const struct re_frame g = *f;
 
 		f = &stack[--depth];
-		f->sum = sat_add(f->sum, g);
+		re_cost_add(&f->sum, &g.sum);
 	}
-	return f->sum > SIEVE_REGEX_MAX_NODES;
+	return re_cost_over(&f->sum);
 }
 
 int sieve_regex_flags(enum sieve_cmp cmp)

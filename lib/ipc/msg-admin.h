@@ -49,6 +49,9 @@ struct admin_stats_row {
 	uint64_t value;
 };
 
+/* ADMIN_RELOAD: the new configuration does not parse (exit code 89). */
+#define ADMIN_STATUS_CONFIG 89
+
 struct admin_done {
 	uint32_t status; /* 0 = done; otherwise an error with the message */
 	char message[1024];

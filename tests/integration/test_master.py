@@ -14,7 +14,7 @@ from conftest import ASAN, RELEASE_BUILD, Roost, need_root, pids_of, proc_status
 
 def test_policy_is_confined(roost):
     roost.start()
-    pid = roost.children("roost-policy")[0]
+    pid = roost.confined("roost-policy")
     st = proc_status(pid)
     uid = int(st["Uid"].split()[0])
     assert uid != 0 and all(int(u) == uid for u in st["Uid"].split())

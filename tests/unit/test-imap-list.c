@@ -1,5 +1,5 @@
 /*
- * Unit tests for imap/list-pattern.c (LIST wildcards, RFC 3501 6.3.8) and
+ * Unit tests for lib/list-pattern.c (LIST wildcards, RFC 3501 6.3.8) and
  * imap/compress-deflate.c (the COMPRESS=DEFLATE filter, RFC 4978): real
  * patterns and names, and raw deflate streams checked against zlib.
  */
@@ -15,7 +15,7 @@
 
 #include "buf.h"
 #include "imap/compress-deflate.h"
-#include "imap/list-pattern.h"
+#include "list-pattern.h"
 
 static bool match(const char *pattern, const char *name)
 {

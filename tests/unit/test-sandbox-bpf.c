@@ -28,6 +28,7 @@
 
 #include <cmocka.h>
 
+#include "adm/adm-sandbox.h"
 #include "auth/auth-sandbox.h"
 #include "compat.h"
 #include "imap/imap-sandbox.h"
@@ -234,6 +235,7 @@ static void test_profiles_match_libseccomp(void **state)
 	compare(&auth_sandbox);
 	compare(&policy_sandbox);
 	compare(&lda_sandbox);
+	compare(&adm_mail_sandbox);
 	compare(&synthetic_sandbox);
 }
 

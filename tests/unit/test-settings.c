@@ -98,6 +98,66 @@ static void test_errors_have_file_and_line(void **state)
 	assert_null(read_text("frobnicate\n", &error));
 	assert_non_null(strstr(error, "roost.conf:1: Expecting '=' or '{' after frobnicate"));
 	free(error);
+	assert_null(read_text("service auth {\n  unix_listener auth-userdb {\n    mode = 0668\n"
+			      "  }\n}\n",
+			      &error));
+	assert_string_equal(error, "roost.conf:2: unix_listener auth-userdb: Invalid mode: 0668 "
+				   "(expected an octal number such as 0660)");
+	free(error);
+	assert_null(read_text("service auth {\n  unix_listener auth-userdb {\n    mode = 4777\n"
+			      "  }\n}\n",
+			      &error));
+	free(error);
+}
+
+/* A unix_listener block changes only what it names; the rest keeps the
+   listener's own defaults, and `config -n` shows only the change. */
+static void test_unix_listener_defaults(void **state)
+{
+	char *error;
+	struct roost_settings *set = read_text("service auth {\n"
+					       "  unix_listener auth-userdb {\n"
+					       "    group = vmail\n"
+					       "  }\n"
+					       "}\n",
+					       &error);
+	struct roost_settings *defaults = settings_defaults();
+	struct buf out = BUF_INIT(1024 * 1024);
+	const struct service_settings *svc;
+
+	(void)state;
+	assert_non_null(set);
+	svc = settings_service(defaults, "auth");
+	assert_int_equal(svc->unix_listener_count, 1);
+	assert_string_equal(svc->unix_listeners[0].path, "auth-userdb");
+	assert_string_equal(svc->unix_listeners[0].mode, "0660");
+	svc = settings_service(set, "auth");
+	assert_int_equal(svc->unix_listener_count, 1);
+	assert_string_equal(svc->unix_listeners[0].mode, "0660");
+	assert_string_equal(svc->unix_listeners[0].group, "vmail");
+	settings_write(&out, set, true, false);
+	assert_string_equal(buf_cstr(&out), "service auth {\n"
+					    "  unix_listener auth-userdb {\n"
+					    "    group = vmail\n"
+					    "  }\n"
+					    "}\n");
+	settings_free(&set);
+
+	/* A second block merges into the first; an explicit mode wins. */
+	set = read_text("service auth {\n  unix_listener auth-userdb {\n    user = vmail\n  }\n"
+			"  unix_listener auth-userdb {\n    mode = 0600\n  }\n}\n",
+			&error);
+	assert_non_null(set);
+	svc = settings_service(set, "auth");
+	assert_int_equal(svc->unix_listener_count, 1);
+	assert_string_equal(svc->unix_listeners[0].mode, "0600");
+	assert_string_equal(svc->unix_listeners[0].user, "vmail");
+	buf_reset(&out);
+	settings_write(&out, defaults, true, false);
+	assert_int_equal(buf_len(&out), 0);
+	buf_free(&out);
+	settings_free(&set);
+	settings_free(&defaults);
 }
 
 static void test_protocol_and_services(void **state)
@@ -194,6 +254,8 @@ static void test_round_trip(void **state)
 	char *error;
 	const char *text = "login_greeting = \"two words # and \\\"quotes\\\"\"\n"
 			   "protocol pop3 {\n  pop3_lock_session = yes\n}\n"
+			   "protocol imap {\n  # nothing differs here\n}\n"
+			   "protocol lda {\n  pop3_lock_session = no\n}\n"
 			   "namespace inbox {\n  inbox = yes\n  separator = /\n"
 			   "  mailbox \"Sent Messages\" {\n    special_use = \\Sent\n"
 			   "    auto = subscribe\n  }\n}\n"
@@ -222,6 +284,11 @@ static void test_round_trip(void **state)
 	assert_non_null(strstr(buf_cstr(&out1), "login_greeting = "));
 	assert_null(strstr(buf_cstr(&out1), "base_dir"));
 	assert_non_null(strstr(buf_cstr(&out1), "protocol pop3 {\n  pop3_lock_session = yes\n}"));
+	/* Blocks that change nothing are not printed, in either mode. */
+	assert_null(strstr(buf_cstr(&out1), "protocol imap"));
+	assert_null(strstr(buf_cstr(&out1), "protocol lda"));
+	assert_null(strstr(buf_cstr(&out2), "protocol imap"));
+	assert_non_null(settings_for_protocol(set2, "imap"));
 	buf_free(&out1);
 	buf_free(&out2);
 	settings_free(&set);
@@ -264,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_basic_values),
 		cmocka_unit_test(test_errors_have_file_and_line),
 		cmocka_unit_test(test_protocol_and_services),
+		cmocka_unit_test(test_unix_listener_defaults),
 		cmocka_unit_test(test_includes),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_value_parsers),

@@ -169,6 +169,20 @@ static void test_regex_complexity(void **state)
 	assert_true(sieve_regex_too_complex("(a{1,1000}){1,1000}"));
 	assert_true(sieve_regex_too_complex("h++++++++++++++++++++"));
 	assert_true(sieve_regex_too_complex("((((((((((((((((a)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+"));
+	/* Few nodes but many loops: quadratic epsilon closures (found by fuzzing). */
+	assert_true(sieve_regex_too_complex("^H0.*++++++++++++"));
+	assert_true(sieve_regex_too_complex("(.*.*.*.*.*.*.*.*.*.*)+{1,1000}"));
+	assert_true(sieve_regex_too_complex("(x?){1,9999}"));
+	assert_true(sieve_regex_too_complex("((.*)?)+((.*)?)+((.*)?)+((.*)?)+((.*)?)+((.*)?)+"));
+	assert_true(sieve_regex_too_complex("(a|b?)+(a|b?)+(a|b?)+(a|b?)+(a|b?)+(a|b?)+(a|b?)+"
+					    "(a|b?)+(a|b?)+(a|b?)+(a|b?)+(a|b?)+(a|b?)+(a|b?)+"
+					    "(a|b?)+(a|b?)+(a|b?)+"));
+	assert_false(sieve_regex_too_complex(".*+++"));
+	assert_false(sieve_regex_too_complex("^(.*)?(foo|bar)?(.*)$"));
+	assert_false(sieve_regex_too_complex("(a+b?)+(a+b?)+(a+b?)+(a+b?)+(a+b?)+(a+b?)+(a+b?)+"
+					     "(a+b?)+(a+b?)+(a+b?)+(a+b?)+(a+b?)+(a+b?)+(a+b?)+"
+					     "(a+b?)+(a+b?)+(a+b?)+"));
+	assert_false(sieve_regex_too_complex("[a-z0-9._-]{1,64}@[a-z0-9.-]{1,255}"));
 	assert_int_equal(match(SIEVE_MT_REGEX, SIEVE_CMP_OCTET, "x", "x{1,32767}", NULL), -1);
 }
 

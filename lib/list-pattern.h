@@ -2,12 +2,13 @@
  * LIST and LSUB patterns (RFC 3501 6.3.8, RFC 5258): the reference and the
  * pattern combined into one canonical pattern, and the match of a mailbox
  * name against it, with '*' matching anything and '%' anything but the
- * hierarchy separator. Runs in roost-imap on patterns the client sent;
+ * hierarchy separator. Runs in roost-imap on patterns the client sent
+ * and in roostadm on mailbox masks;
  * matching takes time proportional to name length times pattern length,
  * whatever the pattern, so no pattern can make it slow.
  */
-#ifndef ROOST_IMAP_LIST_PATTERN_H
-#define ROOST_IMAP_LIST_PATTERN_H
+#ifndef ROOST_LIST_PATTERN_H
+#define ROOST_LIST_PATTERN_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,8 +1,8 @@
 /*
  * LIST pattern matching (see list-pattern.h). Runs in roost-imap on
- * client patterns: a pattern is matched by stepping a set of pattern
- * positions over the name, never by backtracking, so "*%*%*%..." costs the
- * same as any other pattern of its length.
+ * client patterns and in roostadm on mailbox masks: a pattern is matched by stepping a set of
+ * pattern positions over the name, never by backtracking, so "*%*%*%..." costs the same as any
+ * other pattern of its length.
  */
 #include <stdlib.h>
 #include <string.h>
