@@ -20,8 +20,12 @@ Messages 1..--stable of the INBOX are never expunged (clients only expunge
 what they appended, which sits after them), so their sequence numbers stay
 valid for random FETCH and STORE in every session.
 
+With --folders K, client i works on folder Load(i mod K) instead (each
+holding at least --stable messages), so sessions share nothing but the
+servers.
+
 usage: mixed.py HOST PORT USER PASS [--clients 50] [--duration 30]
-                [--warmup 3] [--stable 2000] [--append-file F]
+                [--warmup 3] [--stable 2000] [--append-file F] [--folders K]
                 [--master-pid PID --session-comm NAME] [--label NAME]
 Prints a human summary on stderr and one JSON object on stdout.
 """
@@ -41,7 +45,8 @@ LIT_RE = re.compile(rb"\{(\d+)\+?\}$")
 APPENDUID_RE = re.compile(rb"\[APPENDUID \d+ (\d+)\]")
 EXISTS_RE = re.compile(rb"^\* (\d+) EXISTS")
 TIMEOUT = 15.0
-MAX_ERROR_TEXTS = 12
+MAX_ERROR_TEXTS = 16
+TEXTS_PER_KIND = 4
 
 
 class Cmd:
@@ -73,17 +78,18 @@ def script(rng, args, message):
     r = yield Cmd("LOGIN", "LOGIN %s %s" % (args.user, args.password))
     if r.status != b"OK":
         return
+    box = args.box
     pending = []
     loops = 0
     while True:
-        yield Cmd("SELECT", "SELECT INBOX")
+        yield Cmd("SELECT", "SELECT " + box)
         yield Cmd("FETCH 1:* (FLAGS)", "FETCH 1:* (FLAGS)")
         for _ in range(2):
             yield Cmd("FETCH n (BODY.PEEK[])",
                       "FETCH %d (BODY.PEEK[])" % rng.randint(1, args.stable))
         yield Cmd("STORE +FLAGS", "STORE %d +FLAGS (\\Flagged)" % rng.randint(1, args.stable))
         yield Cmd("STORE -FLAGS", "STORE %d -FLAGS (\\Flagged)" % rng.randint(1, args.stable))
-        r = yield Cmd("APPEND", ["APPEND INBOX (\\Seen) {%d}" % len(message), message])
+        r = yield Cmd("APPEND", ["APPEND %s (\\Seen) {%d}" % (box, len(message)), message])
         m = APPENDUID_RE.search(r.tagged)
         if m:
             pending.append(m.group(1).decode())
@@ -107,16 +113,22 @@ class Stats:
         self.lat = {}
         self.errors = {}
         self.error_texts = []
+        self.texts_per_kind = {}
         self.warmup_ok = 0
         self.warmup_errors = 0
+        self.t0 = time.monotonic()
 
     def error(self, kind, text, counting):
+        """Counts an error; keeps the first texts of each kind, stamped with
+        seconds since the load started."""
         if counting:
             self.errors[kind] = self.errors.get(kind, 0) + 1
         else:
             self.warmup_errors += 1
-        if len(self.error_texts) < MAX_ERROR_TEXTS:
-            self.error_texts.append("%.3f %s: %s" % (time.monotonic(), kind, text))
+        seen = self.texts_per_kind.get(kind, 0)
+        if seen < TEXTS_PER_KIND and len(self.error_texts) < MAX_ERROR_TEXTS:
+            self.texts_per_kind[kind] = seen + 1
+            self.error_texts.append("%.3f s %s: %s" % (time.monotonic() - self.t0, kind, text))
 
 
 class Conn:
@@ -126,6 +138,12 @@ class Conn:
         self.loop = loop
         self.idx = idx
         self.rng = random.Random(loop.args.seed * 1000 + idx)
+        # Its own copy of the options, with its mailbox.
+        self.args = argparse.Namespace(**vars(loop.args))
+        if loop.args.folders:
+            self.args.box = "%s%d" % (loop.args.folder_prefix, idx % loop.args.folders)
+        else:
+            self.args.box = "INBOX"
         self.sock = None
         self.gen = None
         self.connect()
@@ -149,7 +167,7 @@ class Conn:
         self.started = time.monotonic()
         self.deadline = self.started + TIMEOUT
         self.bye = None
-        self.gen = script(self.rng, args, self.loop.message)
+        self.gen = script(self.rng, self.args, self.loop.message)
         self.loop.sel.register(self.sock, selectors.EVENT_READ, self)
         self.writing = False
 
@@ -530,6 +548,9 @@ def main():
                    help="chance of LOGOUT + new LOGIN after each loop")
     p.add_argument("--idle-ms", type=float, default=100.0)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--folders", type=int, default=0,
+                   help="client i uses folder PREFIX(i %% FOLDERS) instead of INBOX")
+    p.add_argument("--folder-prefix", default="Load")
     p.add_argument("--master-pid", type=int, default=0)
     p.add_argument("--session-comm", default="")
     p.add_argument("--label", default="server")

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Issue 5's benchmark (5): a mixed-session load, roost against Debian's
 # Dovecot 2.3 on the same machine, one server after the other with the same
-# load. CLIENTS clients at once on one shared INBOX of N messages, each
+# load. CLIENTS clients at once on one shared INBOX of N messages (MODE
+# shared) or each on its own folder of FOLDER_N messages (MODE folders), each
 # looping over SELECT, FETCH 1:* (FLAGS), FETCH of a random body, STORE
 # +FLAGS/-FLAGS, APPEND, UID EXPUNGE of what it appended, a short IDLE and
 # now and then LOGOUT + LOGIN (bench/imap/mixed.py, the load client), for
@@ -15,17 +16,24 @@
 #
 # Environment (all optional):
 #   N=2000          messages in the shared INBOX (never expunged)
+#   FOLDER_N=500    messages in each client's folder (MODE folders)
+#   MODES="shared folders"  which loads to run, in this order
 #   CLIENTS=50      concurrent clients
 #   DURATION=30     seconds measured per run (after WARMUP=3 s)
 #   ROUNDS=3        runs per server, the servers taking turns (medians)
 #   SKIP_BUILD=1    use the existing build/release
 #   RESULTS=FILE    default bench/imap/RESULTS-mixed.md
+#   EXTRA_CONF=TEXT lines added to both servers' configurations (to try a
+#                   setting both know, e.g. "maildir_very_dirty_syncs = yes")
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 ROOT=${BENCH_ROOT:-/tmp/roost-bench-mixed}
 N=${N:-2000}
+FOLDER_N=${FOLDER_N:-500}
+MODES=${MODES:-shared folders}
+EXTRA_CONF=${EXTRA_CONF:-}
 CLIENTS=${CLIENTS:-50}
 DURATION=${DURATION:-30}
 WARMUP=${WARMUP:-3}
@@ -82,8 +90,13 @@ mkdir -p "$ROOT"/dovecot/run "$ROOT"/roost/run "$ROOT"/roost/state "$ROOT"/home/
 	"$ROOT"/bin "$ROOT"/mail "$ROOT"/template "$ROOT"/out
 chmod 755 "$ROOT" "$ROOT"/dovecot "$ROOT"/roost
 cc -O2 -o "$ROOT"/bin/imapbench "$here"/imapbench.c
-log "writing $N messages into the template Maildir"
+log "writing $N messages into the template INBOX, $CLIENTS folders of $FOLDER_N"
 $PY "$here"/mkmaildir.py "$ROOT"/template/$USER_NAME "$N" "$ROOT"/sample.eml
+$PY "$here"/mkmaildir.py "$ROOT"/template/folder "$FOLDER_N" "$ROOT"/sample.eml
+touch "$ROOT"/template/folder/maildirfolder
+for i in $(seq 0 $((CLIENTS - 1))); do
+	cp -a "$ROOT"/template/folder "$ROOT"/template/$USER_NAME/.Load$i
+done
 chown -R vmail:vmail "$ROOT"/mail "$ROOT"/home
 
 printf '%s:{PLAIN}%s:%d:%d::%s/home/%s::\n' "$USER_NAME" "$PASS" "$VMAIL_UID" "$VMAIL_GID" \
@@ -128,6 +141,7 @@ service imap-login {
     port = 0
   }
 }
+$EXTRA_CONF
 CONF
 
 cat >"$ROOT"/roost/roost.conf <<CONF
@@ -167,6 +181,7 @@ service pop3-login {
     port = 0
   }
 }
+$EXTRA_CONF
 CONF
 printf 'ulimit -n 4096\n' >"$ROOT"/roost/defaults
 
@@ -178,10 +193,10 @@ wait_port() {
 	die "nothing listens on port $1"
 }
 
-# One run: a fresh copy of the template INBOX, the server started, one
-# session that builds its index (not measured), then the load.
-run_one() { # NAME ROUND
-	local name=$1 round=$2 port pidf comm
+# One run: a fresh copy of the template Maildir, the server started, one
+# session that builds the indexes (not measured), then the load.
+run_one() { # NAME ROUND MODE
+	local name=$1 round=$2 mode=$3 port pidf comm prime=() load=()
 	rm -rf "$ROOT"/mail/$USER_NAME
 	cp -a "$ROOT"/template/$USER_NAME "$ROOT"/mail/$USER_NAME
 	chown -R vmail:vmail "$ROOT"/mail
@@ -200,117 +215,179 @@ run_one() { # NAME ROUND
 	fi
 	pidf=$ROOT/$name/run/master.pid
 	wait_port "$port"
-	"$ROOT"/bin/imapbench 127.0.0.1 "$port" "$USER_NAME" "$PASS" "SELECT INBOX" \
-		"FETCH 1:* (FLAGS)" >/dev/null
-	log "$name, round $round: $CLIENTS clients for $DURATION s"
+	if [ "$mode" = folders ]; then
+		for i in $(seq 0 $((CLIENTS - 1))); do
+			prime+=("SELECT Load$i" "FETCH 1:* (FLAGS)")
+		done
+		load=(--folders "$CLIENTS" --stable "$FOLDER_N")
+	else
+		prime=("SELECT INBOX" "FETCH 1:* (FLAGS)")
+		load=(--stable "$N")
+	fi
+	"$ROOT"/bin/imapbench 127.0.0.1 "$port" "$USER_NAME" "$PASS" "${prime[@]}" >/dev/null
+	log "$name, $mode, round $round: $CLIENTS clients for $DURATION s"
 	$PY "$here"/mixed.py 127.0.0.1 "$port" "$USER_NAME" "$PASS" --clients "$CLIENTS" \
-		--duration "$DURATION" --warmup "$WARMUP" --stable "$N" \
+		--duration "$DURATION" --warmup "$WARMUP" "${load[@]}" \
 		--append-file "$ROOT"/sample.eml --master-pid "$(cat "$pidf")" \
 		--session-comm "$comm" --label "$name" --seed "$round" \
-		>"$ROOT"/out/$name-$round.json
+		>"$ROOT"/out/$mode-$name-$round.json
 	stop_all
 }
 
-for round in $(seq "$ROUNDS"); do
-	if [ $((round % 2)) = 1 ]; then
-		run_one dovecot "$round"
-		run_one roost "$round"
-	else
-		run_one roost "$round"
-		run_one dovecot "$round"
-	fi
+for mode in $MODES; do
+	for round in $(seq "$ROUNDS"); do
+		if [ $((round % 2)) = 1 ]; then
+			run_one dovecot "$round" "$mode"
+			run_one roost "$round" "$mode"
+		else
+			run_one roost "$round" "$mode"
+			run_one dovecot "$round" "$mode"
+		fi
+	done
 done
 
-# Server log lines that look like trouble, for the results.
-grep -iE 'error|panic|fatal|warning|killed|signal' "$ROOT"/roost/roost.log >"$ROOT"/out/roost-log-errors.txt || true
-grep -iE 'error|panic|fatal|warning|killed|signal' "$ROOT"/dovecot/dovecot.log >"$ROOT"/out/dovecot-log-errors.txt || true
+# Server log lines that look like trouble, for the results, without what
+# each server logs when stop_all stops it.
+SHUTDOWN_NOISE='signal 15|SIGTERM|Connection to auth lost'
+grep -iE 'error|panic|fatal|warning|killed|signal' "$ROOT"/roost/roost.log | grep -vE "$SHUTDOWN_NOISE" >"$ROOT"/out/roost-log-errors.txt || true
+grep -iE 'error|panic|fatal|warning|killed|signal' "$ROOT"/dovecot/dovecot.log | grep -vE "$SHUTDOWN_NOISE" >"$ROOT"/out/dovecot-log-errors.txt || true
 
-$PY - "$ROOT/out" "$ROUNDS" "$RESULTS" "$N" "$(nproc)" \
-	"$(dovecot --version | head -1)" "$(git -C "$top" rev-parse --short HEAD)" <<'PYEOF'
+$PY - "$ROOT/out" "$ROUNDS" "$RESULTS" "$N" "$FOLDER_N" "$(nproc)" \
+	"$(dovecot --version | head -1)" "$(git -C "$top" rev-parse --short HEAD)" "$WARMUP" \
+	"$EXTRA_CONF" $MODES <<'PYEOF'
 import json, statistics, sys, time
-out, rounds, results, n, cpus, dcver, rev = sys.argv[1:]
+out, rounds, results, n, folder_n, cpus, dcver, rev, warmup, extra = sys.argv[1:11]
+modes = sys.argv[11:]
 rounds = int(rounds)
-runs = {s: [json.load(open("%s/%s-%d.json" % (out, s, r))) for r in range(1, rounds + 1)]
-        for s in ("dovecot", "roost")}
-def med(s, f):
-    return statistics.median(f(x) for x in runs[s])
-def fmt(v, d=1):
-    return ("%%.%df" % d) % v
-dc, ro = runs["dovecot"], runs["roost"]
-r0 = dc[0]
-cps = {s: med(s, lambda x: x["ok_per_s"]) for s in runs}
-errs = {s: sum(x["errors"] for x in runs[s]) for s in runs}
-werrs = {s: sum(x["warmup_errors"] for x in runs[s]) for s in runs}
-mem = {s: med(s, lambda x: x.get("session_pss_kb_per_session", 0)) for s in runs}
-rss = {s: med(s, lambda x: x.get("session_rss_kb_per_session", 0)) for s in runs}
-tree = {s: med(s, lambda x: x.get("tree_pss_kb_per_session", 0)) for s in runs}
-cpu_per_k = {s: med(s, lambda x: 1000 * x["server_cpu_s"] / max(1, x["ok"])) for s in runs}
-client = {s: med(s, lambda x: x["client_cpu_s"] / x["duration"]) for s in runs}
-busy = {s: med(s, lambda x: x["machine_busy"]) for s in runs}
-def ratio(a, b):
-    return a / b if b else 0.0
 L = []
 w = L.append
+
+
+def ratio(a, b):
+    return a / b if b else 0.0
+
+
+def section(mode):
+    runs = {s: [json.load(open("%s/%s-%s-%d.json" % (out, mode, s, r)))
+                for r in range(1, rounds + 1)] for s in ("dovecot", "roost")}
+    dc, ro = runs["dovecot"], runs["roost"]
+
+    def med(s, f):
+        return statistics.median(f(x) for x in runs[s])
+    cps = {s: med(s, lambda x: x["ok_per_s"]) for s in runs}
+    errs = {s: sum(x["errors"] for x in runs[s]) for s in runs}
+    werrs = {s: sum(x["warmup_errors"] for x in runs[s]) for s in runs}
+    mem = {s: med(s, lambda x: x.get("session_pss_kb_per_session", 0)) for s in runs}
+    rss = {s: med(s, lambda x: x.get("session_rss_kb_per_session", 0)) for s in runs}
+    tree = {s: med(s, lambda x: x.get("tree_pss_kb_per_session", 0)) for s in runs}
+    cpu_k = {s: med(s, lambda x: 1000 * x["server_cpu_s"] / max(1, x["ok"])) for s in runs}
+    client = {s: med(s, lambda x: x["client_cpu_s"] / x["duration"]) for s in runs}
+    busy = {s: med(s, lambda x: x["machine_busy"]) for s in runs}
+    if mode == "shared":
+        w("## All clients on one shared INBOX of %s messages" % n)
+    else:
+        w("## Each client on its own folder of %s messages" % folder_n)
+    w("")
+    w("| measure | Dovecot | roost | roost / Dovecot | target |")
+    w("|---|---|---|---|---|")
+    w("| commands/s (tagged OK) | %.1f | %.1f | %.2f | ≥ 1.5 |"
+      % (cps["dovecot"], cps["roost"], ratio(cps["roost"], cps["dovecot"])))
+    w("| errors in the windows (all rounds) | %d | %d | | 0 |" % (errs["dovecot"], errs["roost"]))
+    w("| errors during warm-up (all rounds) | %d | %d | | 0 |" % (werrs["dovecot"], werrs["roost"]))
+    w("| memory per session: PSS of session processes | %d kB | %d kB | %.2f | ≤ 1 |"
+      % (mem["dovecot"], mem["roost"], ratio(mem["roost"], mem["dovecot"])))
+    w("| memory per session: RSS of session processes | %d kB | %d kB | %.2f | |"
+      % (rss["dovecot"], rss["roost"], ratio(rss["roost"], rss["dovecot"])))
+    w("| memory per session: PSS of the whole server | %d kB | %d kB | %.2f | |"
+      % (tree["dovecot"], tree["roost"], ratio(tree["roost"], tree["dovecot"])))
+    w("| server CPU per 1000 commands | %.2f s | %.2f s | %.2f | |"
+      % (cpu_k["dovecot"], cpu_k["roost"], ratio(cpu_k["roost"], cpu_k["dovecot"])))
+    w("| load client CPU (share of one core) | %.0f %% | %.0f %% | | |"
+      % (100 * client["dovecot"], 100 * client["roost"]))
+    w("| machine busy (both CPUs, everything) | %.0f %% | %.0f %% | | |"
+      % (100 * busy["dovecot"], 100 * busy["roost"]))
+    w("")
+    w("Per command: rate (median of the rounds) and latency from sending the")
+    w("command to its tagged OK (median / 99th percentile, last round):")
+    w("")
+    w("| command | Dovecot /s | roost /s | Dovecot ms | roost ms |")
+    w("|---|---|---|---|---|")
+    names = sorted(set(dc[-1]["commands"]) | set(ro[-1]["commands"]))
+    for nm in names:
+        def rate(s):
+            return med(s, lambda x: x["commands"].get(nm, {}).get("per_s", 0))
+
+        def lat(s):
+            c = runs[s][-1]["commands"].get(nm)
+            return "%.1f / %.0f" % (c["median_ms"], c["p99_ms"]) if c else "-"
+        w("| %s | %.1f | %.1f | %s | %s |" % (nm.replace("|", "\\|"), rate("dovecot"),
+                                             rate("roost"), lat("dovecot"), lat("roost")))
+    w("")
+    w("Every round (commands/s, errors, PSS per session of the session processes):")
+    w("")
+    for r in range(rounds):
+        w("- round %d: Dovecot %.1f/s, %d errors, %d kB; roost %.1f/s, %d errors, %d kB;"
+          " ratio %.2f"
+          % (r + 1, dc[r]["ok_per_s"], dc[r]["errors"], dc[r].get("session_pss_kb_per_session", 0),
+             ro[r]["ok_per_s"], ro[r]["errors"], ro[r].get("session_pss_kb_per_session", 0),
+             ratio(ro[r]["ok_per_s"], dc[r]["ok_per_s"])))
+    for s in ("dovecot", "roost"):
+        texts = [t for x in runs[s] for t in x["error_texts"]]
+        if texts:
+            w("")
+            w("First error texts, %s:" % s)
+            w("")
+            for t in texts[:12]:
+                w("    " + t)
+    w("")
+
+
+first = json.load(open("%s/%s-dovecot-1.json" % (out, modes[0])))
 w("# IMAP mixed-session load: roost vs Dovecot")
 w("")
-w("Measured by `bench/imap/mixed.sh` on %s, %s CPUs shared with other work" % (time.strftime("%Y-%m-%d", time.gmtime()), cpus))
-w("(builds and test suites of other sessions ran at the same time), %s from Debian," % ("Dovecot " + dcver))
-w("roost %s (build/release). Both with their defaults (run.sh's configuration)," % rev)
-w("one after the other, %d rounds with the servers taking turns; figures are medians" % rounds)
-w("of the rounds. Load (`mixed.py`, one Python selectors loop): %d clients on one shared" % r0["clients"])
-w("INBOX of %s messages, each looping SELECT INBOX, FETCH 1:* (FLAGS), 2 × FETCH n" % n)
-w("(BODY.PEEK[]) of a random message, STORE n +FLAGS (\\Flagged), STORE m -FLAGS")
-w("(\\Flagged), APPEND of a 1.5 KB message (synchronizing literal), UID STORE")
-w("+FLAGS.SILENT (\\Deleted) + UID EXPUNGE of its own appended messages every other")
-w("loop, IDLE with DONE after 100 ms, and LOGOUT + new connection + LOGIN after 10 %")
-w("of the loops; %g s measured after %g s of warm-up. Commands/s = tagged OKs in" % (r0["duration"], 3))
-w("the window / its length. Errors = tagged NO/BAD, unexpected disconnects or BYE,")
-w("timeouts (15 s), broken responses. Memory = PSS (`/proc/PID/smaps_rollup`) of the")
-w("session processes (Dovecot `imap`, roost `roost-imap`) summed at mid-run, divided")
-w("by their number; \"whole server\" adds master, login, auth and the rest.")
+w("Issue 5's benchmark (5). Measured by `bench/imap/mixed.sh` on %s, %s CPUs"
+  % (time.strftime("%Y-%m-%d", time.gmtime()), cpus))
+w("shared with other work (builds, tests and benchmarks of other sessions ran at")
+w("the same time), Dovecot %s from Debian, roost %s (build/release). Both" % (dcver, rev))
+w("with their defaults (the configuration of `run.sh`%s), served one after the"
+  % (", plus `%s`" % extra.strip() if extra.strip() else ""))
+w("other, %d rounds with the servers taking turns; figures are medians of the" % rounds)
+w("rounds.")
 w("")
-w("| measure | Dovecot | roost | roost / Dovecot | target |")
-w("|---|---|---|---|---|")
-w("| commands/s (tagged OK) | %s | %s | %.2f | ≥ 1.5 |" % (fmt(cps["dovecot"]), fmt(cps["roost"]), ratio(cps["roost"], cps["dovecot"])))
-w("| errors in the windows (all rounds) | %d | %d | | 0 |" % (errs["dovecot"], errs["roost"]))
-w("| errors during warm-up (all rounds) | %d | %d | | 0 |" % (werrs["dovecot"], werrs["roost"]))
-w("| memory per session, PSS of session processes | %d kB | %d kB | %.2f | ≤ 1 |" % (mem["dovecot"], mem["roost"], ratio(mem["roost"], mem["dovecot"])))
-w("| memory per session, RSS of session processes | %d kB | %d kB | %.2f | |" % (rss["dovecot"], rss["roost"], ratio(rss["roost"], rss["dovecot"])))
-w("| memory per session, PSS of the whole server | %d kB | %d kB | %.2f | |" % (tree["dovecot"], tree["roost"], ratio(tree["roost"], tree["dovecot"])))
-w("| server CPU per 1000 commands | %.2f s | %.2f s | %.2f | |" % (cpu_per_k["dovecot"], cpu_per_k["roost"], ratio(cpu_per_k["roost"], cpu_per_k["dovecot"])))
-w("| load client CPU (share of one core) | %.0f %% | %.0f %% | | |" % (100 * client["dovecot"], 100 * client["roost"]))
-w("| machine busy (both CPUs, everything) | %.0f %% | %.0f %% | | |" % (100 * busy["dovecot"], 100 * busy["roost"]))
+w("Load (`mixed.py`, one Python selectors loop over raw sockets): %d clients at"
+  % first["clients"])
+w("once, each looping SELECT, FETCH 1:* (FLAGS), 2 × FETCH n (BODY.PEEK[]) of a")
+w("random message, STORE n +FLAGS (\\Flagged), STORE m -FLAGS (\\Flagged), APPEND")
+w("of a 1.5 KB message (synchronizing literal), every other loop UID STORE")
+w("+FLAGS.SILENT (\\Deleted) + UID EXPUNGE of the messages it appended, IDLE with")
+w("DONE after 100 ms, and after 10 % of the loops LOGOUT, a new connection and")
+w("LOGIN; %g s measured after %s s of warm-up. Commands/s = tagged OKs in the"
+  % (first["duration"], warmup))
+w("window / its length. Errors = tagged NO/BAD, unexpected disconnects or BYE,")
+w("timeouts (15 s), broken responses. Memory = PSS (`/proc/PID/smaps_rollup`,")
+w("shared pages split between their users) of the session processes (Dovecot")
+w("`imap`, roost `roost-imap`) summed at mid-run, divided by their number; RSS")
+w("counts shared pages in full; \"whole server\" adds master, login, auth and the")
+w("rest. Server CPU = user + system time of the server's process tree (reaped")
+w("children included) during the window.")
 w("")
-w("Per command (median over rounds of the rate; latency from sending the command")
-w("to its tagged OK, median and 99th percentile of the last round):")
+for mode in modes:
+    section(mode)
+w("## Server logs")
 w("")
-w("| command | Dovecot /s | roost /s | Dovecot median / p99 ms | roost median / p99 ms |")
-w("|---|---|---|---|---|")
-names = sorted(set(dc[-1]["commands"]) | set(ro[-1]["commands"]))
-for nm in names:
-    def rate(s):
-        return med(s, lambda x: x["commands"].get(nm, {}).get("per_s", 0))
-    def lat(s):
-        c = runs[s][-1]["commands"].get(nm)
-        return "%.2f / %.2f" % (c["median_ms"], c["p99_ms"]) if c else "-"
-    w("| %s | %s | %s | %s | %s |" % (nm.replace("|", "\\|"), fmt(rate("dovecot")), fmt(rate("roost")), lat("dovecot"), lat("roost")))
-w("")
-w("Every run (commands/s, errors, PSS per session):")
-w("")
-for r in range(rounds):
-    w("- round %d: Dovecot %.1f/s, %d errors, %d kB; roost %.1f/s, %d errors, %d kB; ratio %.2f"
-      % (r + 1, dc[r]["ok_per_s"], dc[r]["errors"], dc[r].get("session_pss_kb_per_session", 0),
-         ro[r]["ok_per_s"], ro[r]["errors"], ro[r].get("session_pss_kb_per_session", 0),
-         ratio(ro[r]["ok_per_s"], dc[r]["ok_per_s"])))
+w("Lines of each server's log matching error, panic, fatal, warning, killed or")
+w("signal over all runs (less the lines of their shutdowns: signal 15,")
+w("SIGTERM, login's \"Connection to auth lost\"):")
 for s in ("dovecot", "roost"):
-    texts = [t for x in runs[s] for t in x["error_texts"]]
-    if texts:
+    lines = open("%s/%s-log-errors.txt" % (out, s), errors="replace").read().splitlines()
+    w("")
+    w("- %s: %d%s" % (s, len(lines), ", the first ones:" if lines else ""))
+    if lines:
         w("")
-        w("First error texts, %s:" % s)
-        w("")
-        for t in texts[:12]:
-            w("    " + t)
-open(results, "w").write("\n".join(L) + "\n")
+        for line in lines[:8]:
+            w("      " + line[:300])
+w("")
+open(results, "w").write("\n".join(L))
 print("\n".join(L))
 PYEOF
 log "wrote $RESULTS"
