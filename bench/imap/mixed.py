@@ -38,13 +38,14 @@ import re
 import resource
 import selectors
 import socket
+import subprocess
 import sys
 import time
 
 LIT_RE = re.compile(rb"\{(\d+)\+?\}$")
 APPENDUID_RE = re.compile(rb"\[APPENDUID \d+ (\d+)\]")
 EXISTS_RE = re.compile(rb"^\* (\d+) EXISTS")
-TIMEOUT = 15.0
+TIMEOUT = 15.0  # --timeout
 MAX_ERROR_TEXTS = 16
 TEXTS_PER_KIND = 4
 
@@ -165,7 +166,7 @@ class Conn:
         self.ntag = 0
         self.untagged = []
         self.started = time.monotonic()
-        self.deadline = self.started + TIMEOUT
+        self.deadline = self.started + self.loop.args.timeout
         self.bye = None
         self.gen = script(self.rng, self.args, self.loop.message)
         self.loop.sel.register(self.sock, selectors.EVENT_READ, self)
@@ -231,7 +232,7 @@ class Conn:
         self.untagged = []
         self.state = "logout" if cmd.name == "LOGOUT" else "command"
         self.started = time.monotonic()
-        self.deadline = self.started + TIMEOUT + cmd.idle
+        self.deadline = self.started + self.loop.args.timeout + cmd.idle
         self.send(self.tag + b" " + cmd.parts[0].encode() + b"\r\n")
 
     def readable(self):
@@ -340,6 +341,33 @@ class Conn:
     def idle_done(self, ntag):
         if self.gen is not None and self.ntag == ntag and self.cmd is not None:
             self.send(b"DONE\r\n")
+
+
+def stall_info(sock):
+    """What the server process at the other end of sock is doing: its pid,
+    state, kernel wait channel and system call (from ss and /proc)."""
+    try:
+        port = sock.getsockname()[1]
+        ss = subprocess.run(["ss", "-tnpH", "state", "established", "( dport = :%d )" % port],
+                            capture_output=True, text=True, timeout=5).stdout
+        m = re.search(r'pid=(\d+)', ss)
+        if not m:
+            return " (no server process found for local port %d)" % port
+        pid = int(m.group(1))
+        info = {}
+        for f in ("comm", "wchan", "syscall"):
+            try:
+                with open("/proc/%d/%s" % (pid, f)) as fh:
+                    info[f] = fh.read().strip()
+            except OSError as e:
+                info[f] = str(e)
+        with open("/proc/%d/status" % pid) as fh:
+            state = [l.split(None, 1)[1].strip() for l in fh if l.startswith("State:")]
+        return (" (server pid %d %s, state %s, wchan %s, syscall %s)"
+                % (pid, info["comm"], state[0] if state else "?", info["wchan"],
+                   info["syscall"].split()[0] if info["syscall"] else "?"))
+    except (OSError, subprocess.SubprocessError) as e:
+        return " (no details: %s)" % e
 
 
 def read_proc_tree(root):
@@ -485,7 +513,8 @@ class Loop:
             now = time.monotonic()
             for c in conns:
                 if c.gen is not None and now > c.deadline:
-                    c.fail("timeout", "no answer in %.0f s" % (now - c.started))
+                    c.fail("timeout", "no answer in %.0f s%s"
+                           % (now - c.started, stall_info(c.sock)))
         cpu1 = tree_cpu(a.master_pid) if a.master_pid else 0.0
         busy1 = machine_busy()
         ru1 = resource.getrusage(resource.RUSAGE_SELF)
@@ -504,6 +533,7 @@ class Loop:
                 "per_s": round(st.ok[name] / a.duration, 1),
                 "median_ms": round(lat[len(lat) // 2] * 1000, 2),
                 "p99_ms": round(lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000, 2),
+                "max_ms": round(lat[-1] * 1000, 2),
             }
         client_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
         mem = sorted(self.mem, key=lambda s: s["t"])
@@ -551,6 +581,8 @@ def main():
     p.add_argument("--folders", type=int, default=0,
                    help="client i uses folder PREFIX(i %% FOLDERS) instead of INBOX")
     p.add_argument("--folder-prefix", default="Load")
+    p.add_argument("--timeout", type=float, default=TIMEOUT,
+                   help="seconds without the tagged answer that count as an error")
     p.add_argument("--master-pid", type=int, default=0)
     p.add_argument("--session-comm", default="")
     p.add_argument("--label", default="server")
@@ -563,8 +595,9 @@ def main():
              s["error_kinds"] or "", s["server_cpu_s"], s["client_cpu_s"],
              s["machine_busy"] * 100), file=sys.stderr)
     for name, c in s["commands"].items():
-        print("  %-30s %7d ok %8.1f/s  median %7.2f ms  p99 %8.2f ms"
-              % (name, c["ok"], c["per_s"], c["median_ms"], c["p99_ms"]), file=sys.stderr)
+        print("  %-30s %7d ok %8.1f/s  median %7.2f ms  p99 %8.2f ms  max %8.0f ms"
+              % (name, c["ok"], c["per_s"], c["median_ms"], c["p99_ms"], c["max_ms"]),
+              file=sys.stderr)
     for m in s["memory"]:
         print("  memory at %+.1f s: %d sessions, session PSS %d kB (%.0f kB each), "
               "RSS %d kB, whole tree PSS %d kB in %d processes"

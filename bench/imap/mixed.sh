@@ -90,12 +90,15 @@ mkdir -p "$ROOT"/dovecot/run "$ROOT"/roost/run "$ROOT"/roost/state "$ROOT"/home/
 	"$ROOT"/bin "$ROOT"/mail "$ROOT"/template "$ROOT"/out
 chmod 755 "$ROOT" "$ROOT"/dovecot "$ROOT"/roost
 cc -O2 -o "$ROOT"/bin/imapbench "$here"/imapbench.c
+# Templates copied before every run: the INBOX of N messages (shared), and
+# an empty INBOX with CLIENTS folders of FOLDER_N messages (folders).
 log "writing $N messages into the template INBOX, $CLIENTS folders of $FOLDER_N"
-$PY "$here"/mkmaildir.py "$ROOT"/template/$USER_NAME "$N" "$ROOT"/sample.eml
+$PY "$here"/mkmaildir.py "$ROOT"/template/shared "$N" "$ROOT"/sample.eml
 $PY "$here"/mkmaildir.py "$ROOT"/template/folder "$FOLDER_N" "$ROOT"/sample.eml
 touch "$ROOT"/template/folder/maildirfolder
+mkdir -p "$ROOT"/template/folders/cur "$ROOT"/template/folders/new "$ROOT"/template/folders/tmp
 for i in $(seq 0 $((CLIENTS - 1))); do
-	cp -a "$ROOT"/template/folder "$ROOT"/template/$USER_NAME/.Load$i
+	cp -a "$ROOT"/template/folder "$ROOT"/template/folders/.Load$i
 done
 chown -R vmail:vmail "$ROOT"/mail "$ROOT"/home
 
@@ -198,7 +201,7 @@ wait_port() {
 run_one() { # NAME ROUND MODE
 	local name=$1 round=$2 mode=$3 port pidf comm prime=() load=()
 	rm -rf "$ROOT"/mail/$USER_NAME
-	cp -a "$ROOT"/template/$USER_NAME "$ROOT"/mail/$USER_NAME
+	cp -a "$ROOT"/template/"$mode" "$ROOT"/mail/$USER_NAME
 	chown -R vmail:vmail "$ROOT"/mail
 	# Both servers distrust a directory changed within the last second or
 	# two (they rescan it): let the fresh Maildir settle first.
@@ -215,6 +218,7 @@ run_one() { # NAME ROUND MODE
 	fi
 	pidf=$ROOT/$name/run/master.pid
 	wait_port "$port"
+	logsize=$(stat -c %s "$ROOT/$name/$name.log" 2>/dev/null || echo 0)
 	if [ "$mode" = folders ]; then
 		for i in $(seq 0 $((CLIENTS - 1))); do
 			prime+=("SELECT Load$i" "FETCH 1:* (FLAGS)")
@@ -231,6 +235,8 @@ run_one() { # NAME ROUND MODE
 		--append-file "$ROOT"/sample.eml --master-pid "$(cat "$pidf")" \
 		--session-comm "$comm" --label "$name" --seed "$round" \
 		>"$ROOT"/out/$mode-$name-$round.json
+	# The log of this run up to (not including) the server's shutdown.
+	tail -c +$((logsize + 1)) "$ROOT/$name/$name.log" >>"$ROOT"/out/$name-runs.log
 	stop_all
 }
 
@@ -246,11 +252,12 @@ for mode in $MODES; do
 	done
 done
 
-# Server log lines that look like trouble, for the results, without what
-# each server logs when stop_all stops it.
-SHUTDOWN_NOISE='signal 15|SIGTERM|Connection to auth lost'
-grep -iE 'error|panic|fatal|warning|killed|signal' "$ROOT"/roost/roost.log | grep -vE "$SHUTDOWN_NOISE" >"$ROOT"/out/roost-log-errors.txt || true
-grep -iE 'error|panic|fatal|warning|killed|signal' "$ROOT"/dovecot/dovecot.log | grep -vE "$SHUTDOWN_NOISE" >"$ROOT"/out/dovecot-log-errors.txt || true
+# Server log lines that look like trouble, for the results (the logs of the
+# runs, not of the shutdowns that follow them).
+for name in dovecot roost; do
+	grep -iE 'error|panic|fatal|warning|killed|signal' "$ROOT"/out/$name-runs.log \
+		>"$ROOT"/out/$name-log-errors.txt || true
+done
 
 $PY - "$ROOT/out" "$ROUNDS" "$RESULTS" "$N" "$FOLDER_N" "$(nproc)" \
 	"$(dovecot --version | head -1)" "$(git -C "$top" rev-parse --short HEAD)" "$WARMUP" \
@@ -308,7 +315,7 @@ def section(mode):
       % (100 * busy["dovecot"], 100 * busy["roost"]))
     w("")
     w("Per command: rate (median of the rounds) and latency from sending the")
-    w("command to its tagged OK (median / 99th percentile, last round):")
+    w("command to its tagged OK (median / 99th percentile / maximum, last round):")
     w("")
     w("| command | Dovecot /s | roost /s | Dovecot ms | roost ms |")
     w("|---|---|---|---|---|")
@@ -319,7 +326,8 @@ def section(mode):
 
         def lat(s):
             c = runs[s][-1]["commands"].get(nm)
-            return "%.1f / %.0f" % (c["median_ms"], c["p99_ms"]) if c else "-"
+            return ("%.1f / %.0f / %.0f" % (c["median_ms"], c["p99_ms"], c.get("max_ms", 0))
+                    if c else "-")
         w("| %s | %.1f | %.1f | %s | %s |" % (nm.replace("|", "\\|"), rate("dovecot"),
                                              rate("roost"), lat("dovecot"), lat("roost")))
     w("")
@@ -376,8 +384,7 @@ for mode in modes:
 w("## Server logs")
 w("")
 w("Lines of each server's log matching error, panic, fatal, warning, killed or")
-w("signal over all runs (less the lines of their shutdowns: signal 15,")
-w("SIGTERM, login's \"Connection to auth lost\"):")
+w("signal during the runs (their shutdowns left out):")
 for s in ("dovecot", "roost"):
     lines = open("%s/%s-log-errors.txt" % (out, s), errors="replace").read().splitlines()
     w("")
