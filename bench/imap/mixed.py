@@ -218,6 +218,11 @@ class Conn:
             self.loop.sel.modify(self.sock, ev, self)
 
     def next_command(self, result):
+        if self.loop.stopping:
+            # The window is over: leave between commands, so that neither
+            # server logs a client vanishing in the middle of one.
+            self.close()
+            return
         try:
             cmd = self.gen.send(result) if result is not None else next(self.gen)
         except StopIteration:
@@ -518,7 +523,21 @@ class Loop:
         cpu1 = tree_cpu(a.master_pid) if a.master_pid else 0.0
         busy1 = machine_busy()
         ru1 = resource.getrusage(resource.RUSAGE_SELF)
+        # Let the commands under way finish (IDLEs get their DONE), then
+        # close; whatever is still open after the grace time is closed.
         self.stopping = True
+        grace = time.monotonic() + 5.0
+        while any(c.gen is not None for c in conns) and time.monotonic() < grace:
+            now = time.monotonic()
+            while self.timers and self.timers[0][0] <= now:
+                _, _, fn, fa = heapq.heappop(self.timers)
+                fn(*fa)
+            for key, ev in self.sel.select(0.05):
+                c = key.data
+                if ev & selectors.EVENT_WRITE and c.gen is not None:
+                    c.flush()
+                if ev & selectors.EVENT_READ and c.gen is not None:
+                    c.readable()
         for c in conns:
             if c.gen is not None:
                 c.close()
@@ -541,6 +560,7 @@ class Loop:
             "label": a.label,
             "clients": a.clients,
             "duration": a.duration,
+            "timeout": a.timeout,
             "ok": total_ok,
             "ok_per_s": round(total_ok / a.duration, 1),
             "errors": nerr,

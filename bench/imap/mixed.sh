@@ -21,6 +21,8 @@
 #   CLIENTS=50      concurrent clients
 #   DURATION=30     seconds measured per run (after WARMUP=3 s)
 #   ROUNDS=3        runs per server, the servers taking turns (medians)
+#   TIMEOUT=15      seconds without an answer that count as an error (the
+#                   error text then says what the server process waits in)
 #   SKIP_BUILD=1    use the existing build/release
 #   RESULTS=FILE    default bench/imap/RESULTS-mixed.md
 #   EXTRA_CONF=TEXT lines added to both servers' configurations (to try a
@@ -38,6 +40,7 @@ CLIENTS=${CLIENTS:-50}
 DURATION=${DURATION:-30}
 WARMUP=${WARMUP:-3}
 ROUNDS=${ROUNDS:-3}
+TIMEOUT=${TIMEOUT:-15}
 RESULTS=${RESULTS:-$here/RESULTS-mixed.md}
 BUILD=$top/build/release
 PY=/usr/bin/python3
@@ -231,7 +234,7 @@ run_one() { # NAME ROUND MODE
 	"$ROOT"/bin/imapbench 127.0.0.1 "$port" "$USER_NAME" "$PASS" "${prime[@]}" >/dev/null
 	log "$name, $mode, round $round: $CLIENTS clients for $DURATION s"
 	$PY "$here"/mixed.py 127.0.0.1 "$port" "$USER_NAME" "$PASS" --clients "$CLIENTS" \
-		--duration "$DURATION" --warmup "$WARMUP" "${load[@]}" \
+		--duration "$DURATION" --warmup "$WARMUP" --timeout "$TIMEOUT" "${load[@]}" \
 		--append-file "$ROOT"/sample.eml --master-pid "$(cat "$pidf")" \
 		--session-comm "$comm" --label "$name" --seed "$round" \
 		>"$ROOT"/out/$mode-$name-$round.json
@@ -300,7 +303,8 @@ def section(mode):
     w("| commands/s (tagged OK) | %.1f | %.1f | %.2f | ≥ 1.5 |"
       % (cps["dovecot"], cps["roost"], ratio(cps["roost"], cps["dovecot"])))
     w("| errors in the windows (all rounds) | %d | %d | | 0 |" % (errs["dovecot"], errs["roost"]))
-    w("| errors during warm-up (all rounds) | %d | %d | | 0 |" % (werrs["dovecot"], werrs["roost"]))
+    w("| errors outside the windows (warm-up, end; all rounds) | %d | %d | | 0 |"
+      % (werrs["dovecot"], werrs["roost"]))
     w("| memory per session: PSS of session processes | %d kB | %d kB | %.2f | ≤ 1 |"
       % (mem["dovecot"], mem["roost"], ratio(mem["roost"], mem["dovecot"])))
     w("| memory per session: RSS of session processes | %d kB | %d kB | %.2f | |"
@@ -372,7 +376,7 @@ w("DONE after 100 ms, and after 10 % of the loops LOGOUT, a new connection and")
 w("LOGIN; %g s measured after %s s of warm-up. Commands/s = tagged OKs in the"
   % (first["duration"], warmup))
 w("window / its length. Errors = tagged NO/BAD, unexpected disconnects or BYE,")
-w("timeouts (15 s), broken responses. Memory = PSS (`/proc/PID/smaps_rollup`,")
+w("timeouts (%g s), broken responses. Memory = PSS (`/proc/PID/smaps_rollup`," % first["timeout"])
 w("shared pages split between their users) of the session processes (Dovecot")
 w("`imap`, roost `roost-imap`) summed at mid-run, divided by their number; RSS")
 w("counts shared pages in full; \"whole server\" adds master, login, auth and the")
