@@ -1036,7 +1036,7 @@ static bool apply_protocols(struct settings_ctx *ctx, struct roost_settings *set
 	return true;
 }
 
-static void service_fill_defaults(struct settings_ctx *ctx, struct roost_settings *set,
+static void service_fill_defaults(struct settings_ctx *ctx, const struct roost_settings *set,
 				  struct service_settings *svc)
 {
 	bool login = strstr(svc->name, "-login") != NULL;
@@ -1442,6 +1442,54 @@ static void write_block(struct buf *out, const char *key, const char *name,
 	buf_free(&body);
 }
 
+/*
+ * What svc would hold if its block set nothing: def's values (the built-in
+ * service), except those def took from a global default (default_client_limit,
+ * login_max_processes_count, default_vsz_limit...), which come from set's
+ * globals instead. Compared with this, `config -n` keeps "client_limit = 1000"
+ * in a service when default_client_limit is 4000, and re-reading its output
+ * gives the same settings.
+ */
+static void service_reference(struct settings_ctx *ctx, const struct roost_settings *set,
+			      const struct roost_settings *defaults,
+			      const struct service_settings *def, const char *name,
+			      struct service_settings *ref_r)
+{
+	struct service_settings from_defaults, from_set;
+
+	memset(&from_defaults, 0, sizeof(from_defaults));
+	table_set_defaults(ctx, &service_table, &from_defaults);
+	from_defaults.name = name;
+	from_set = from_defaults;
+	service_fill_defaults(ctx, defaults, &from_defaults);
+	service_fill_defaults(ctx, set, &from_set);
+	if (def == NULL) {
+		*ref_r = from_set;
+		return;
+	}
+	*ref_r = *def;
+#define REBASE_NUM(f)                          \
+	do {                                   \
+		if (def->f == from_defaults.f) \
+			ref_r->f = from_set.f; \
+	} while (0)
+#define REBASE_STR(f)                                     \
+	do {                                              \
+		if (strcmp(def->f, from_defaults.f) == 0) \
+			ref_r->f = from_set.f;            \
+	} while (0)
+	REBASE_NUM(process_limit);
+	REBASE_NUM(client_limit);
+	REBASE_NUM(service_count);
+	REBASE_NUM(vsz_limit);
+	REBASE_NUM(idle_kill);
+	REBASE_STR(user);
+	REBASE_STR(group);
+	REBASE_STR(chroot);
+#undef REBASE_NUM
+#undef REBASE_STR
+}
+
 void settings_write(struct buf *out, const struct roost_settings *set, bool only_changed,
 		    bool with_secrets)
 {
@@ -1472,9 +1520,12 @@ void settings_write(struct buf *out, const struct roost_settings *set, bool only
 	for (unsigned int i = 0; i < set->service_count; i++) {
 		const struct service_settings *svc = &set->services[i];
 		const struct service_settings *def = settings_service(defaults, svc->name);
+		struct service_settings ref;
 		struct buf body = BUF_INIT(1024 * 1024);
 
-		write_table(&body, &service_table, svc, only_changed ? def : NULL, 1, with_secrets);
+		service_reference(&ctx, set, defaults, def, svc->name, &ref);
+		write_table(&body, &service_table, svc, only_changed ? &ref : NULL, 1,
+			    with_secrets);
 		for (unsigned int j = 0; j < svc->inet_listener_count; j++) {
 			const struct inet_listener_settings *l = &svc->inet_listeners[j];
 			const struct inet_listener_settings *dl = NULL;

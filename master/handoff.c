@@ -137,6 +137,8 @@ static void handoff_start_session(struct handoff *h)
 	attach.pid = (uint32_t)proc->pid;
 	policy_notify(POLICY_ATTACH, &attach);
 	handoff_reply(h, LOGIN_HANDOFF_OK, proc->pid, 0);
+	/* The next pre-started process is spawned once the login is answered. */
+	service_refill_later(svc);
 }
 
 static void handoff_reserved(void *ctx, const union policy_msg_any *reply, bool last)

@@ -52,6 +52,7 @@ struct service {
 	const char *name;
 	enum service_kind kind;
 	const char *binary;
+	char *argv[2]; /* the binary's name, for execve() */
 	const struct service_settings *set;
 	uid_t uid;
 	gid_t gid;
@@ -69,6 +70,8 @@ struct service {
 	/* Restart throttling after failed start-ups. */
 	unsigned int throttle_secs;
 	struct timeout *throttle_to;
+	/* Pre-started mail processes are replaced after the login is answered. */
+	struct timeout *refill_to;
 	/* Counters for `roostadm stats`. */
 	uint64_t started, crashes;
 };
@@ -110,6 +113,15 @@ bool master_protocol_enabled(const char *protocol);
 struct process *process_lookup(pid_t pid);
 /* Regenerates the flattened settings handed to new children. */
 void services_settings_changed(void);
+/*
+ * Writes into out the settings text every child is handed and parses at
+ * its start (a mail process: once per session), kept short: what differs
+ * from the defaults, or else the full text with every line removed whose
+ * absence leaves the parsed settings the same. Every candidate is checked
+ * by parsing it, so a child always sees exactly set; the full text is the
+ * fallback. settings_write()'s secrets rule applies (none are written).
+ */
+void master_settings_text(const struct roost_settings *set, struct buf *out);
 /* Reads the TLS files again (after a reload). */
 void services_tls_reload(void);
 /* Restarts the long-running helpers so they pick up new settings. */
@@ -122,9 +134,15 @@ unsigned int services_process_count(void);
  * process_limit is reached or fork fails.
  */
 struct process *mail_process_get(struct service *svc, uid_t uid, gid_t gid);
-/* Hands a session and its client descriptor to an idle mail process. */
+/*
+ * Hands a session and its client descriptor to an idle mail process. The
+ * pool of pre-started processes is not refilled here: the caller answers
+ * the login first and then calls service_refill_later().
+ */
 bool mail_process_assign(struct process *proc, struct master_session *session, int client_fd,
 			 const struct mail_session *msg);
+/* Tops the service's processes up from the event loop, after the current events. */
+void service_refill_later(struct service *svc);
 
 /* Describes a child's end in Dovecot's words ("returned error 83 (...)"). */
 void master_describe_exit(const struct service *svc, pid_t pid, int status, struct buf *out);

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,8 @@ static const struct service_kind_info service_kinds[] = {
 	{"imap", SERVICE_MAIL, "roost-imap", "imap"},
 	{"pop3", SERVICE_MAIL, "roost-pop3", "pop3"},
 };
+
+static void spawn_prepare(void);
 
 bool master_protocol_enabled(const char *protocol)
 {
@@ -318,6 +321,7 @@ static void services_listen_userdb(const struct service *auth)
 void services_init(void)
 {
 	master.userdb_fd = -1;
+	spawn_prepare();
 	master.services = i_calloc(N_ELEMENTS(service_kinds), sizeof(*master.services));
 	for (size_t i = 0; i < N_ELEMENTS(service_kinds); i++) {
 		const struct service_kind_info *k = &service_kinds[i];
@@ -337,6 +341,8 @@ void services_init(void)
 		svc->name = k->name;
 		svc->kind = k->kind;
 		svc->binary = i_strdup(path);
+		svc->argv[0] = strrchr(svc->binary, '/') + 1;
+		svc->argv[1] = NULL;
 		svc->set = settings_service(master.set, k->name);
 		if (svc->set == NULL)
 			panic("no settings for built-in service %s", k->name);
@@ -357,7 +363,7 @@ void services_settings_changed(void)
 {
 	buf_free(&master.settings_text);
 	buf_init(&master.settings_text, 16 * 1024 * 1024);
-	settings_write(&master.settings_text, master.set, false, false);
+	master_settings_text(master.set, &master.settings_text);
 	/* Services keep pointers into the settings: refresh them. */
 	for (unsigned int i = 0; i < master.service_count; i++) {
 		struct service *svc = &master.services[i];
@@ -374,58 +380,129 @@ void services_tls_reload(void)
 }
 
 /*
- * In the forked child: place the descriptors (2 = log pipe, 3 = master
- * channel, 4.. = the service's extra descriptors), reduce the environment
- * and exec the service binary. Never returns.
+ * Spawning: clone(CLONE_VM | CLONE_VFORK), as posix_spawn() does. The
+ * child borrows master's memory until its execve(), so it copies no page
+ * tables and master writes no copy-on-write pages afterwards; in exchange
+ * the child may only make system calls on what was prepared for it here:
+ * no allocation, no locks, no logging (and no sanitizer bookkeeping).
  */
-static void child_exec(struct service *svc, int log_fd, int chan_fd) ATTR_NORETURN;
-static void child_exec(struct service *svc, int log_fd, int chan_fd)
+#define SPAWN_MAX_FDS 16
+
+struct spawn_args {
+	const char *path;
+	char *const *argv;
+	char *const *envp;
+	/* Placed at 2 (the log pipe), 3 (IPC_MASTER_FD), then 4, 5, ... */
+	int src[SPAWN_MAX_FDS];
+	unsigned int nsrc;
+	int devnull;
+	int exec_errno; /* written by the child when execve() fails */
+};
+
+/* The reduced environment every child gets, built once. */
+static char *spawn_envp[8];
+static int spawn_devnull = -1;
+/* The child's stack: it runs while master waits, one child at a time. */
+static uint8_t spawn_stack[32 * 1024] __attribute__((aligned(64)));
+
+static void spawn_prepare(void)
 {
 	static const char *const passed_env[] = {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS",
 						 "TZ"};
-	char *envp[N_ELEMENTS(passed_env) + 1];
 	size_t envc = 0;
-	int src[3 + N_ELEMENTS(svc->listen_fds)];
-	unsigned int nsrc = 0;
-	int devnull;
-	const char *base = strrchr(svc->binary, '/');
-	char *argv[] = {(char *)(base != NULL ? base + 1 : svc->binary), NULL};
 
-	ioloop_child_reset();
-	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	/* Move every source above the target range first, then place them. */
-	src[nsrc++] = fcntl(log_fd, F_DUPFD_CLOEXEC, 64);
-	src[nsrc++] = fcntl(chan_fd, F_DUPFD_CLOEXEC, 64);
-	if (svc->kind == SERVICE_AUTH)
-		src[nsrc++] = fcntl(master.userdb_fd, F_DUPFD_CLOEXEC, 64);
-	for (unsigned int i = 0; svc->kind == SERVICE_LOGIN && i < svc->listen_count; i++)
-		src[nsrc++] = fcntl(svc->listen_fds[i], F_DUPFD_CLOEXEC, 64);
-	if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0)
-		_exit(EXIT_EXEC_FAILED);
-	for (unsigned int i = 0; i < nsrc; i++) {
-		int target = i == 0 ? STDERR_FILENO : (int)(IPC_MASTER_FD + i - 1);
-
-		if (src[i] < 0 || dup2(src[i], target) < 0)
-			_exit(EXIT_EXEC_FAILED);
+	if (spawn_devnull < 0) {
+		spawn_devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (spawn_devnull < 0)
+			fatal("open(/dev/null) failed: %m");
 	}
-	/* Nothing else master inherited or opened reaches the child. */
-	(void)close_range(STDERR_FILENO + nsrc, ~0U, 0);
+	for (size_t i = 0; spawn_envp[i] != NULL; i++)
+		I_FREE(spawn_envp[i]);
 	for (size_t i = 0; i < N_ELEMENTS(passed_env); i++) {
 		const char *v = getenv(passed_env[i]);
-		char *entry;
+		struct buf entry = BUF_INIT(64 * 1024);
 
-		if (v == NULL)
+		if (v == NULL || !buf_printf(&entry, "%s=%s", passed_env[i], v)) {
+			buf_free(&entry);
 			continue;
-		entry = i_malloc(strlen(passed_env[i]) + strlen(v) + 2);
-		memcpy(entry, passed_env[i], strlen(passed_env[i]));
-		entry[strlen(passed_env[i])] = '=';
-		memcpy(entry + strlen(passed_env[i]) + 1, v, strlen(v) + 1);
-		envp[envc++] = entry;
+		}
+		spawn_envp[envc++] = i_strdup(buf_cstr(&entry));
+		buf_free(&entry);
 	}
-	envp[envc] = NULL;
-	execve(svc->binary, argv, envp);
-	log_init_child();
-	log_fatal_code(EXIT_EXEC_FAILED, "execve(%s) failed: %m", svc->binary);
+	spawn_envp[envc] = NULL;
+}
+
+/*
+ * The child side of process_spawn(). Descriptors are first moved above the
+ * target range, then placed; everything else master has open is closed.
+ * Signals: master's signalfd set is unblocked and SIGPIPE (ignored in
+ * master) is set back to default, as execve() keeps both.
+ */
+__attribute__((no_sanitize_address)) static int spawn_child(void *ctx)
+{
+	struct spawn_args *a = ctx;
+	struct sigaction dfl;
+	sigset_t empty;
+	int moved[SPAWN_MAX_FDS];
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	(void)sigaction(SIGPIPE, &dfl, NULL);
+	for (unsigned int i = 0; i < a->nsrc; i++) {
+		moved[i] = fcntl(a->src[i], F_DUPFD_CLOEXEC, 64);
+		if (moved[i] < 0)
+			goto fail;
+	}
+	if (dup2(a->devnull, STDIN_FILENO) < 0 || dup2(a->devnull, STDOUT_FILENO) < 0)
+		goto fail;
+	for (unsigned int i = 0; i < a->nsrc; i++) {
+		int target = i == 0 ? STDERR_FILENO : (int)(IPC_MASTER_FD + i - 1);
+
+		if (dup2(moved[i], target) < 0)
+			goto fail;
+	}
+	/* Nothing else master inherited or opened reaches the child. */
+	(void)close_range(STDERR_FILENO + a->nsrc, ~0U, 0);
+	sigemptyset(&empty);
+	(void)sigprocmask(SIG_SETMASK, &empty, NULL);
+	execve(a->path, a->argv, a->envp);
+fail:
+	a->exec_errno = errno != 0 ? errno : EINVAL;
+	_exit(EXIT_EXEC_FAILED);
+}
+
+/*
+ * Starts the service binary with the log pipe and channel (and the
+ * service's extra descriptors) in place. Returns the pid, or -1 with a
+ * logged error; when execve() itself failed the child exits with
+ * EXIT_EXEC_FAILED and is reaped (and throttled) as any failed start.
+ */
+static pid_t spawn_service(struct service *svc, int log_fd, int chan_fd)
+{
+	struct spawn_args a = {
+		.path = svc->binary,
+		.argv = svc->argv,
+		.envp = spawn_envp,
+		.devnull = spawn_devnull,
+	};
+	pid_t pid;
+
+	a.src[a.nsrc++] = log_fd;
+	a.src[a.nsrc++] = chan_fd;
+	if (svc->kind == SERVICE_AUTH)
+		a.src[a.nsrc++] = master.userdb_fd;
+	for (unsigned int i = 0; svc->kind == SERVICE_LOGIN && i < svc->listen_count; i++)
+		a.src[a.nsrc++] = svc->listen_fds[i];
+	pid = clone(spawn_child, spawn_stack + sizeof(spawn_stack),
+		    CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+	if (pid < 0) {
+		log_error("service(%s): clone() failed: %m", svc->name);
+		return -1;
+	}
+	if (a.exec_errno != 0)
+		log_error("service(%s): execve(%s) failed: %s", svc->name, svc->binary,
+			  strerror(a.exec_errno));
+	return pid;
 }
 
 static bool process_message(void *ctx, struct ipc_message *msg);
@@ -513,18 +590,14 @@ static struct process *process_spawn(struct service *svc, uid_t uid, gid_t gid)
 		close(logpipe[1]);
 		return NULL;
 	}
-	pid = fork();
+	pid = spawn_service(svc, logpipe[1], chan[1]);
 	if (pid < 0) {
-		log_error("service(%s): fork() failed: %m", svc->name);
 		close(logpipe[0]);
 		close(logpipe[1]);
 		close(chan[0]);
 		close(chan[1]);
 		return NULL;
 	}
-	if (pid == 0)
-		child_exec(svc, logpipe[1], chan[1]);
-
 	close(logpipe[1]);
 	close(chan[1]);
 	(void)fcntl(chan[0], F_SETFL, O_NONBLOCK);
@@ -628,9 +701,21 @@ bool mail_process_assign(struct process *proc, struct master_session *session, i
 	svc->idle_count--;
 	(void)str_format(proc->log_prefix, sizeof(proc->log_prefix), "%s(%s)", svc->name,
 			 session->user);
-	/* Refill the pool of pre-started processes. */
-	service_ensure(svc);
 	return true;
+}
+
+static void service_refill_now(void *ctx)
+{
+	struct service *svc = ctx;
+
+	timeout_remove(&svc->refill_to);
+	service_ensure(svc);
+}
+
+void service_refill_later(struct service *svc)
+{
+	if (svc->refill_to == NULL)
+		svc->refill_to = timeout_add(0, service_refill_now, svc);
 }
 
 void services_start(void)
@@ -894,6 +979,7 @@ void services_stop_all(bool wait)
 		struct service *svc = &master.services[i];
 
 		timeout_remove(&svc->throttle_to);
+		timeout_remove(&svc->refill_to);
 		if (svc->kind == SERVICE_MAIL && !master.set->shutdown_clients)
 			continue;
 		service_signal_all(svc, SIGTERM);

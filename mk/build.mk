@@ -11,7 +11,7 @@ LIBEXECDIR ?= $(PREFIX)/libexec
 MANDIR     ?= $(PREFIX)/share/man
 DOCDIR     ?= $(PREFIX)/share/doc/roost
 
-PKGS := libseccomp libcap libssl libcrypto libxcrypt zlib
+PKGS := libseccomp libssl libcrypto libxcrypt zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -79,12 +79,29 @@ LIB_ARCHIVES := $(foreach l,$(LIBS),$(O)/lib$(l).a)
 # Archives depend on each other in both directions (storage on lib's log).
 LINK_LIBS = -Wl,--start-group $(LIB_ARCHIVES) -Wl,--end-group $(PKG_LIBS)
 
+# The mail processes (one fork+exec per session) are linked static-PIE in
+# the release and test variants: no dynamic loader at every start (about
+# 0.2 ms of CPU per session here) and no relocated copies of shared
+# libraries' pages (about 50 KiB per session). Still PIE, full RELRO and
+# BIND_NOW; only their own libraries are linked, OpenSSL deliberately not
+# (a reference to it is a link error). The sanitizer variants stay dynamic.
+STATIC_PIE_PROGS := roost-imap roost-pop3
+STATIC_PIE_LIBS := $(shell pkg-config --static --libs libseccomp zlib)
+ifneq ($(filter $(V),release test),)
+static_pie = $(filter $(1),$(STATIC_PIE_PROGS))
+endif
+STATIC_PIE_LDFLAGS = -static-pie $(filter-out -pie,$(ALL_LDFLAGS))
+STATIC_PIE_LINK_LIBS = -Wl,--start-group $(LIB_ARCHIVES) -Wl,--end-group $(STATIC_PIE_LIBS)
+PROG_LDFLAGS = $(if $(call static_pie,$(1)),$(STATIC_PIE_LDFLAGS),$(ALL_LDFLAGS))
+PROG_LIBS = $(if $(call static_pie,$(1)),$(STATIC_PIE_LINK_LIBS),$(LINK_LIBS))
+
 define PROG_template
 $(1)_OBJS := $$(patsubst %.c,$(O)/obj/%.o,$$($(1)_SRCS))
-$(2)/$(1): $$($(1)_OBJS) $$(LIB_ARCHIVES)
+# Relinked when this file changes too: how a program is linked lives here.
+$(2)/$(1): $$($(1)_OBJS) $$(LIB_ARCHIVES) mk/build.mk
 	@mkdir -p $$(@D)
 	@echo "  LD      $$@"
-	@$$(CC) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJS) $$(LINK_LIBS)
+	@$$(CC) $$(call PROG_LDFLAGS,$(1)) -o $$@ $$($(1)_OBJS) $$(call PROG_LIBS,$(1))
 ALL_OBJS += $$($(1)_OBJS)
 endef
 $(foreach p,$(SBIN_PROGS),$(eval $(call PROG_template,$(p),$(O)/sbin)))

@@ -5,7 +5,7 @@
 set -u
 what=${1:-all}
 
-BUILD_PKGS="gcc make pkg-config libseccomp-dev libcap-dev libssl-dev libcrypt-dev
+BUILD_PKGS="gcc make pkg-config libseccomp-dev libssl-dev libcrypt-dev
 zlib1g-dev openssl"
 TEST_PKGS="libcmocka-dev clang libclang-rt-14-dev clang-format python3 python3-pytest fail2ban
 dovecot-imapd dovecot-pop3d dovecot-sieve fetchmail postfix isync neomutt

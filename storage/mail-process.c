@@ -3,6 +3,7 @@
  * because a session's confinement is the user's mail directories.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,7 +64,13 @@ void mail_process_start(struct mail_process *mp, const char *protocol,
 		log_error("Mail storage unavailable: %s", mp->storage_error.text);
 	}
 
-	/* 4. Confine to this user's files before reading the client. */
+	/*
+	 * 4. Confine to this user's files before reading the client. The
+	 * start-up's large buffers (settings text, two 61 KiB IPC messages)
+	 * are free now but their pages would stay in the heap for the whole
+	 * session: give them back.
+	 */
+	(void)malloc_trim(0);
 	id.paths = mp->user.paths;
 	id.path_count = mp->user.path_count;
 	sandbox_confine(profile, &id);

@@ -26,13 +26,15 @@ comms = set(a.comm.split(","))
 # (phase, markers): the first phase with a marker in the chain wins, so more
 # specific phases come first.
 PHASES = [
-    ("fork (child side, before exec)", ["ret_from_fork*", "child_exec", "schedule_tail"]),
+    ("fork/clone (child side, before exec)", ["ret_from_fork*", "child_exec", "spawn_child",
+                                              "schedule_tail"]),
     ("execve + ELF loading (kernel)", ["do_execveat_common*", "bprm_execve", "load_elf_binary"]),
     ("process exit + address space teardown", ["do_exit", "do_group_exit", "exit_mmap", "__mmput"]),
     ("dynamic linking (ld.so)", ["_dl_start", "_dl_sysdep_start", "dl_main", "_dl_start_user",
                                  "_dl_relocate_object"]),
-    ("seccomp: libseccomp compile + load", ["seccomp_apply", "seccomp_load", "seccomp_init",
-                                            "seccomp_rule_add", "do_seccomp", "sys_filter_load"]),
+    ("seccomp: build + load the filter", ["seccomp_apply", "sandbox_bpf_build", "sandbox_bpf_load",
+                                          "seccomp_load", "seccomp_init", "seccomp_rule_add",
+                                          "do_seccomp", "sys_filter_load"]),
     ("landlock", ["landlock_*", "__do_sys_landlock*"]),
     ("settings from master (child_init)", ["child_init", "settings_read_text"]),
     ("drop privileges (capability bounding set, setresuid)", ["sandbox_drop_privileges"]),

@@ -195,8 +195,17 @@ struct ipc_conn {
 	ipc_message_callback_t *on_message;
 	ipc_close_callback_t *on_close;
 	void *ctx;
-	struct ipc_message msg;
 };
+
+/*
+ * Every connection receives into one buffer: a message is handled before
+ * the next is read, so a process with hundreds of children (master) keeps
+ * one 61 KiB buffer instead of one per child. Only the pages a message
+ * touches become memory. A handler that re-enters ipc_conn_input() (a
+ * nested event loop) gets a buffer of its own for that call.
+ */
+static struct ipc_message ipc_conn_rx;
+static bool ipc_conn_rx_busy;
 
 static void ipc_conn_update_io(struct ipc_conn *conn)
 {
@@ -245,18 +254,10 @@ static void ipc_conn_flush(struct ipc_conn *conn)
 	ipc_conn_update_io(conn);
 }
 
-static void ipc_conn_input(void *ctx, uint32_t events)
+static void ipc_conn_input_batch(struct ipc_conn *conn, struct ipc_message *msg)
 {
-	struct ipc_conn *conn = ctx;
-
-	if (conn->broken)
-		return;
-	if ((events & EPOLLOUT) != 0)
-		ipc_conn_flush(conn);
-	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) == 0 || conn->broken)
-		return;
 	for (int i = 0; i < IPC_CONN_BATCH; i++) {
-		int ret = ipc_recv(conn->fd, &conn->msg);
+		int ret = ipc_recv(conn->fd, msg);
 
 		if (ret < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
@@ -268,14 +269,36 @@ static void ipc_conn_input(void *ctx, uint32_t events)
 								    : "receive failed");
 			return;
 		}
-		if (!conn->on_message(conn->ctx, &conn->msg)) {
-			ipc_message_close_fds(&conn->msg);
+		if (!conn->on_message(conn->ctx, msg)) {
+			ipc_message_close_fds(msg);
 			conn->broken = true;
 			io_set_events(conn->io, 0);
 			conn->on_close(conn->ctx, "protocol violation");
 			return;
 		}
-		ipc_message_close_fds(&conn->msg);
+		ipc_message_close_fds(msg);
+	}
+}
+
+static void ipc_conn_input(void *ctx, uint32_t events)
+{
+	struct ipc_conn *conn = ctx;
+
+	if (conn->broken)
+		return;
+	if ((events & EPOLLOUT) != 0)
+		ipc_conn_flush(conn);
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) == 0 || conn->broken)
+		return;
+	if (!ipc_conn_rx_busy) {
+		ipc_conn_rx_busy = true;
+		ipc_conn_input_batch(conn, &ipc_conn_rx);
+		ipc_conn_rx_busy = false;
+	} else {
+		struct ipc_message *msg = i_malloc(sizeof(*msg));
+
+		ipc_conn_input_batch(conn, msg);
+		free(msg);
 	}
 }
 

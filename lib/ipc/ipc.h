@@ -61,7 +61,9 @@ bool ipc_peer_cred(int fd, pid_t *pid_r, uid_t *uid_r, gid_t *gid_r);
  * a side that must never block on its peer (master towards children). The
  * handler is called for each received message; returning false, a receive
  * error or EOF calls the close callback, after which the connection must be
- * destroyed by its owner.
+ * destroyed by its owner. The message (payload and descriptors) lives only
+ * for the handler's call: connections share one receive buffer, and the
+ * descriptors the handler did not take (set to -1) are closed after it.
  */
 struct ipc_conn;
 typedef bool ipc_message_callback_t(void *ctx, struct ipc_message *msg);

@@ -6,13 +6,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/landlock.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/capability.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -24,6 +25,7 @@
 
 #include "log.h"
 #include "sandbox.h"
+#include "seccomp-bpf.h"
 
 const char *const sandbox_base_syscalls[] = {
 	"read",
@@ -230,60 +232,22 @@ static void sandbox_debug_prepare(void)
 	if (sigaction(SIGSYS, &sa, NULL) < 0)
 		fatal("sigaction(SIGSYS) failed: %m");
 }
-#define SECCOMP_DEFAULT_ACTION SCMP_ACT_TRAP
+#define SECCOMP_DEFAULT_ACTION SECCOMP_RET_TRAP
 #else
-#define SECCOMP_DEFAULT_ACTION SCMP_ACT_KILL_PROCESS
+#define SECCOMP_DEFAULT_ACTION SECCOMP_RET_KILL_PROCESS
 #endif
-
-static void seccomp_allow(scmp_filter_ctx ctx, const char *profile, const char *name)
-{
-	int nr = seccomp_syscall_resolve_name(name);
-
-	if (nr == __NR_SCMP_ERROR)
-		panic("%s: unknown system call in sandbox profile: %s", profile, name);
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0) < 0)
-		panic("%s: seccomp_rule_add(%s) failed", profile, name);
-}
 
 static void seccomp_apply(const struct sandbox_profile *p)
 {
-	scmp_filter_ctx ctx = seccomp_init(SECCOMP_DEFAULT_ACTION);
-	int rc;
+	struct sock_filter insns[SANDBOX_BPF_MAX_INSNS];
+	size_t count = sandbox_bpf_build(p, (uint32_t)getpid(), SECCOMP_DEFAULT_ACTION, insns,
+					 N_ELEMENTS(insns));
 
-	if (ctx == NULL)
-		fatal("%s: seccomp_init() failed", p->name);
-	for (size_t i = 0; sandbox_base_syscalls[i] != NULL; i++)
-		seccomp_allow(ctx, p->name, sandbox_base_syscalls[i]);
-	for (size_t i = 0; p->syscalls != NULL && p->syscalls[i] != NULL; i++)
-		seccomp_allow(ctx, p->name, p->syscalls[i]);
-	/* Memory may be mapped, but never executable. */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-			     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) < 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-			     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) < 0)
-		panic("%s: seccomp mmap rules failed", p->name);
-	/* abort() signals the process itself, and nothing else. */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-			     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid())) < 0)
-		panic("%s: seccomp tgkill rule failed", p->name);
-	for (size_t i = 0; p->arg_rules != NULL && p->arg_rules[i].syscall != NULL; i++) {
-		const struct sandbox_arg_rule *r = &p->arg_rules[i];
-		int nr = seccomp_syscall_resolve_name(r->syscall);
-		struct scmp_arg_cmp cmp = {r->arg_index, SCMP_CMP_EQ, r->value, 0};
-
-		if (nr == __NR_SCMP_ERROR ||
-		    seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 1, &cmp) < 0)
-			panic("%s: seccomp rule for %s failed", p->name, r->syscall);
-	}
 #ifdef ROOST_SANDBOX_DEBUG
-	/* The sanitizer runtime itself calls these on every noreturn call. */
-	seccomp_allow(ctx, p->name, "sigaltstack");
 	sandbox_debug_prepare();
 #endif
-	rc = seccomp_load(ctx);
-	seccomp_release(ctx);
-	if (rc < 0)
-		fatal("%s: seccomp_load() failed: %s", p->name, strerror(-rc));
+	if (sandbox_bpf_load(insns, count) < 0)
+		fatal("%s: loading the seccomp filter failed: %m", p->name);
 }
 
 static void set_rlimit(const char *profile, int resource, const char *name, uint64_t value)
@@ -295,23 +259,46 @@ static void set_rlimit(const char *profile, int resource, const char *name, uint
 		      (unsigned long long)value);
 }
 
+/*
+ * Empties the bounding set. Reading a capability is a bit test, dropping
+ * one replaces the process's credentials, so only the capabilities still
+ * present are dropped: master has already narrowed its own bounding set to
+ * child_start_caps, which leaves a handful here instead of all 41. The
+ * loop ends where the kernel stops knowing capability numbers.
+ */
 static void drop_bounding_set(const char *profile)
 {
-	for (cap_value_t c = 0; cap_valid(c); c++) {
-		if (CAP_IS_SUPPORTED(c) && cap_drop_bound(c) < 0)
+	for (int c = 0;; c++) {
+		int present = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
+
+		if (present < 0 && errno == EINVAL && c > CAP_SETPCAP)
+			break;
+		if (present < 0)
+			fatal("%s: reading capability %d of the bounding set failed: %m", profile,
+			      c);
+		if (present > 0 && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
 			fatal("%s: dropping capability %d from the bounding set failed: %m",
 			      profile, c);
 	}
 }
 
+/* Empties the effective, permitted, inheritable and ambient sets, and checks. */
 static void clear_capabilities(const char *profile)
 {
-	cap_t caps = cap_init();
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 
-	if (caps == NULL || cap_set_proc(caps) < 0)
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data) < 0)
 		fatal("%s: clearing capabilities failed: %m", profile);
-	cap_free(caps);
 	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	hdr.pid = 0;
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		fatal("%s: capget() failed: %m", profile);
+	for (size_t i = 0; i < N_ELEMENTS(data); i++) {
+		if (data[i].effective != 0 || data[i].permitted != 0 || data[i].inheritable != 0)
+			fatal("%s: capabilities remain after clearing them", profile);
+	}
 }
 
 static void change_identity(const struct sandbox_profile *p, const struct sandbox_identity *id)
@@ -378,6 +365,37 @@ void sandbox_enter(const struct sandbox_profile *p, const struct sandbox_identit
 	sandbox_confine(p, id);
 }
 
+/*
+ * What a child that master starts as root uses before it has dropped to its
+ * own uid: changing identity (setgid, setuid), chroot, rlimits above the
+ * inherited hard limit, emptying its bounding set (setpcap), and reaching
+ * its chroot directory whatever the modes on the way (dac_*). Everything
+ * else leaves master's bounding set at start: master itself keeps all of
+ * its capabilities (the bounding set only limits what an execve() can
+ * grant), and each child has fewer to drop.
+ */
+static const int child_start_caps[] = {
+	CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_SETGID,	 CAP_SETUID,
+	CAP_SETPCAP,	  CAP_SYS_CHROOT,      CAP_SYS_RESOURCE,
+};
+
+static void master_narrow_bounding_set(void)
+{
+	for (int c = 0;; c++) {
+		int present = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
+		bool keep = false;
+
+		if (present < 0 && errno == EINVAL && c > CAP_SETPCAP)
+			break;
+		if (present < 0)
+			fatal("master: reading capability %d of the bounding set failed: %m", c);
+		for (size_t i = 0; i < N_ELEMENTS(child_start_caps); i++)
+			keep = keep || child_start_caps[i] == c;
+		if (present > 0 && !keep && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
+			fatal("master: dropping capability %d from the bounding set failed: %m", c);
+	}
+}
+
 void sandbox_master_restrict(void)
 {
 	static const char *const denied[] = {
@@ -424,10 +442,20 @@ void sandbox_master_restrict(void)
 		"open_tree",
 		NULL,
 	};
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	scmp_filter_ctx ctx;
 
+	if (geteuid() == 0)
+		master_narrow_bounding_set();
+	ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (ctx == NULL)
 		fatal("master: seccomp_init() failed");
+	/*
+	 * As root the filter needs no NO_NEW_PRIVS (SECURITY.md: master has
+	 * none), so that a child's NO_NEW_PRIVS says it has entered its own
+	 * sandbox. Without root the kernel insists on it.
+	 */
+	if (geteuid() == 0 && seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0)
+		fatal("master: seccomp_attr_set(NNP) failed");
 	for (size_t i = 0; denied[i] != NULL; i++) {
 		int nr = seccomp_syscall_resolve_name(denied[i]);
 

@@ -82,7 +82,10 @@ void sandbox_confine(const struct sandbox_profile *profile, const struct sandbox
 /*
  * master's own seccomp filter: a deny-list of system calls it never needs
  * (module loading, ptrace, mount, kexec, ...) answered with EPERM. Inherited
- * by every child, which then adds its own allow-list.
+ * by every child, which then adds its own allow-list. As root, master also
+ * narrows its bounding set to the capabilities a child uses before its own
+ * privilege drop (set[ug]id, setpcap, sys_chroot, sys_resource, dac_*), so
+ * that children inherit fewer to drop. Fatal on failure.
  */
 void sandbox_master_restrict(void);
 

@@ -154,11 +154,17 @@ class Roost:
         return all(self.confined(name) for name in self.expected_services)
 
     def confined(self, name):
-        """A process of that name runs and has entered its sandbox."""
+        """A process of that name runs and has entered its sandbox: it has
+        loaded its own seccomp filter, the last step, on top of the one it
+        inherited from master (NoNewPrivs is inherited too, so it tells
+        nothing)."""
+        try:
+            inherited = int(proc_status(self.proc.pid).get("Seccomp_filters", "0"))
+        except FileNotFoundError:
+            return None
         for pid in self.children(name):
             try:
-                # NoNewPrivs is set by the sandbox (Seccomp is inherited from master).
-                if proc_status(pid).get("NoNewPrivs") == "1":
+                if int(proc_status(pid).get("Seccomp_filters", "0")) > inherited:
                     return pid
             except FileNotFoundError:
                 continue

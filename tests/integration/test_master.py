@@ -33,6 +33,21 @@ def test_policy_is_confined(roost):
         assert re.search(r"Max address space\s+268435456\s+268435456", limits)
 
 
+def test_master_narrows_its_bounding_set(roost):
+    """master keeps its capabilities but passes on only what children need."""
+    roost.start()
+    st = proc_status(roost.proc.pid)
+    # setuid setgid setpcap sys_chroot sys_resource dac_override dac_read_search
+    wanted = sum(1 << c for c in (7, 6, 8, 18, 24, 1, 2))
+    bounding = int(st["CapBnd"], 16)
+    # Exactly those (minus any this machine never had), at least setuid setgid setpcap.
+    assert bounding & ~wanted == 0 and bounding & 0x1c0 == 0x1c0, hex(bounding)
+    assert int(st["CapEff"], 16) & (1 << 5)  # kill: master's own set is untouched
+    assert st["NoNewPrivs"] == "0"  # SECURITY.md: master has no NO_NEW_PRIVS
+    # Children drop the rest, as before.
+    assert proc_status(roost.confined("roost-policy"))["CapBnd"] == "0000000000000000"
+
+
 def test_master_nofile_from_defaults_file(roost):
     roost.start(defaults="# as /etc/default/dovecot\nULIMIT=\"-n 3000\"\n")
     with open("/proc/%d/limits" % roost.proc.pid) as f:

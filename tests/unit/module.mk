@@ -11,4 +11,7 @@ test-imap-sort_EXTRA := $(IMAP_SEARCH_SRCS)
 # The whole of roost-imap but its main(): imap_seqset_resolve_client and the
 # mailbox search source need the session code around them.
 test-imap-searchres_EXTRA := $(filter-out imap/main.c,$(sort $(wildcard imap/*.c)))
+# Every process's seccomp profile, compared with libseccomp's program.
+test-sandbox-bpf_EXTRA := imap/sandbox.c pop3/sandbox.c login/sandbox.c auth/sandbox.c \
+	policy/sandbox.c lda/sandbox.c adm/sandbox.c
 test-imap-fetch_EXTRA := imap/fetch-parse.c imap/fetch-body.c imap/flags-parse.c

@@ -160,6 +160,36 @@ static void test_unix_listener_defaults(void **state)
 	settings_free(&defaults);
 }
 
+/* A service value equal to the built-in default stays in `config -n` when
+   the global it would otherwise follow differs, so the output reads back
+   as the same settings. */
+static void test_changed_only_reads_back(void **state)
+{
+	char *error;
+	struct roost_settings *set = read_text("default_client_limit = 4000\n"
+					       "default_vsz_limit = 512M\n"
+					       "service imap-login {\n  client_limit = 1000\n}\n"
+					       "service auth {\n  vsz_limit = 512M\n}\n",
+					       &error);
+	struct roost_settings *again;
+	struct buf out = BUF_INIT(1024 * 1024);
+
+	(void)state;
+	assert_non_null(set);
+	settings_write(&out, set, true, false);
+	assert_non_null(strstr(buf_cstr(&out), "service imap-login {\n  client_limit = 1000\n}"));
+	/* Equal to what it follows from default_vsz_limit: nothing to say. */
+	assert_null(strstr(buf_cstr(&out), "service auth"));
+	again = settings_read_text("n", buf_cstr(&out), buf_len(&out), &error);
+	assert_non_null(again);
+	assert_int_equal(settings_service(again, "imap-login")->client_limit, 1000);
+	assert_int_equal(settings_service(again, "pop3-login")->client_limit, 4000);
+	assert_int_equal(settings_service(again, "auth")->vsz_limit, 512ull * 1024 * 1024);
+	buf_free(&out);
+	settings_free(&set);
+	settings_free(&again);
+}
+
 static void test_protocol_and_services(void **state)
 {
 	char *error;
@@ -330,6 +360,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_basic_values),
 		cmocka_unit_test(test_errors_have_file_and_line),
+		cmocka_unit_test(test_changed_only_reads_back),
 		cmocka_unit_test(test_protocol_and_services),
 		cmocka_unit_test(test_unix_listener_defaults),
 		cmocka_unit_test(test_includes),
