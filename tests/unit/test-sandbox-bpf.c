@@ -235,6 +235,7 @@ static void test_profiles_match_libseccomp(void **state)
 	compare(&auth_sandbox);
 	compare(&policy_sandbox);
 	compare(&lda_sandbox);
+	compare(&lda_submit_sandbox);
 	compare(&adm_mail_sandbox);
 	compare(&synthetic_sandbox);
 }
