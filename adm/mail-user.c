@@ -41,27 +41,6 @@ static bool identity_allowed(const struct roost_settings *set,
 	return true;
 }
 
-/* mkdir -p, as the user, for INDEX= and CONTROL= directories: Landlock can
-   only allow a directory that exists. */
-static void mkdir_parents(const char *path)
-{
-	char tmp[MAIL_USER_PATH_MAX];
-	struct stat st;
-
-	if (path == NULL || path[0] != '/' || stat(path, &st) == 0 ||
-	    !str_copy(tmp, sizeof(tmp), path))
-		return;
-	for (char *p = tmp + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-			return;
-		*p = '/';
-	}
-	(void)mkdir(tmp, 0700);
-}
-
 int adm_mail_user_open(struct adm_context *ctx, const char *user, struct mail_user *mu)
 {
 	/* stdout's buffer, so stdio never probes the terminal (ioctl) once
@@ -119,8 +98,7 @@ int adm_mail_user_open(struct adm_context *ctx, const char *user, struct mail_us
 		goto out;
 	}
 	loc = mail_storage_location(mu->storage);
-	mkdir_parents(loc->index_dir);
-	mkdir_parents(loc->control_dir);
+	mail_location_mkdir_dirs(loc);
 	for (unsigned int i = 0; i < mu->path_count && n < ADM_SANDBOX_PATHS_MAX - 1; i++)
 		paths[n++] = mu->paths[i];
 	if (access(mu->mountpoints_file, F_OK) == 0) {

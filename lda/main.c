@@ -284,26 +284,6 @@ static size_t quota_rules(const struct roost_settings *set, const struct lda_opt
 	return n;
 }
 
-/* mkdir -p for INDEX= and CONTROL= directories, which the store does not
-   create and Landlock can only allow once they exist. */
-static void mkdir_parents(const char *path)
-{
-	char tmp[MAIL_LOCATION_PATH_MAX + 1];
-	struct stat st;
-
-	if (path == NULL || stat(path, &st) == 0 || !str_copy(tmp, sizeof(tmp), path))
-		return;
-	for (char *p = tmp + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-			return;
-		*p = '/';
-	}
-	(void)mkdir(tmp, 0700);
-}
-
 static struct mail_storage *lda_storage_open(const struct roost_settings *set,
 					     const struct lda_options *opts,
 					     const struct lda_user *user, char *mounts_file,
@@ -333,8 +313,7 @@ static struct mail_storage *lda_storage_open(const struct roost_settings *set,
 		free(rules[i]);
 	if (!ok)
 		lda_exit(LDA_EXIT_TEMPFAIL, "Mail storage unavailable: %s", err.text);
-	mkdir_parents(mail_storage_location(storage)->index_dir);
-	mkdir_parents(mail_storage_location(storage)->control_dir);
+	mail_location_mkdir_dirs(mail_storage_location(storage));
 	return storage;
 }
 

@@ -5,8 +5,10 @@
  * from adding path components.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "mail-location.h"
 #include "xalloc.h"
@@ -414,4 +416,30 @@ void mail_location_free(struct mail_location **loc)
 	free((*loc)->index_dir);
 	free((*loc)->control_dir);
 	I_FREE(*loc);
+}
+
+/* mkdir -p, quietly: the caller's store reports what is still missing. */
+static void mkdir_parents(const char *path)
+{
+	char tmp[MAIL_LOCATION_PATH_MAX + 1];
+	struct stat st;
+
+	if (path == NULL || path[0] != '/' || stat(path, &st) == 0 ||
+	    !str_copy(tmp, sizeof(tmp), path))
+		return;
+	for (char *p = tmp + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+			return;
+		*p = '/';
+	}
+	(void)mkdir(tmp, 0700);
+}
+
+void mail_location_mkdir_dirs(const struct mail_location *loc)
+{
+	mkdir_parents(loc->index_dir);
+	mkdir_parents(loc->control_dir);
 }

@@ -54,6 +54,14 @@ bool mail_location_parse(const char *spec, const struct mail_location_vars *vars
 void mail_location_free(struct mail_location **loc);
 
 /*
+ * Creates loc's INDEX= and CONTROL= directories and their parents (mode
+ * 0700) where they are missing, before a process confines itself: Landlock
+ * can only allow a directory that exists. Failures are left for the store
+ * to report when it uses the directory.
+ */
+void mail_location_mkdir_dirs(const struct mail_location *loc);
+
+/*
  * Expands one path template: ~ at the start becomes home; %u %n %d %h and
  * their %{user} %{username} %{domain} %{home} spellings, with optional L/U
  * (lower/upper case) modifiers and Dovecot's [-]offset.width substring
