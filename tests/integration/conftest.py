@@ -72,6 +72,14 @@ def proc_status(pid):
     return fields
 
 
+def exited(pid):
+    """Whether the process is gone or a zombie (it may vanish while we look)."""
+    try:
+        return proc_status(pid).get("State", "Z").startswith("Z")
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
 def pids_of(name, parent=None):
     """Pids whose command name (comm) is name, optionally children of parent."""
     found = []

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import ASAN, proc_status, wait_for
+from conftest import ASAN, exited, proc_status, wait_for
 from lda_fixtures import (LDA, mail, postfix_factory, rfc822, vmail_ids,  # noqa: F401
                           wait_messages)
 
@@ -614,8 +614,7 @@ def test_sandbox_of_delivery_and_helper(mail, transport, as_user):
             p.kill()
             p.wait()
     # The helper is gone with the delivery.
-    wait_for(lambda: not os.path.exists("/proc/%d" % helper) or
-             proc_status(helper).get("State", "").startswith("Z"), what="helper exit")
+    wait_for(lambda: exited(helper), what="helper exit")
 
 
 def test_no_helper_without_sending_commands(mail):

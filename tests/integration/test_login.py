@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import (ASAN, CLIENT_TIMEOUT, PASSWORD, connect, imap, imaps, mail_user, pids_of,
+from conftest import (ASAN, CLIENT_TIMEOUT, PASSWORD, connect, exited, imap, imaps, mail_user, pids_of,
                       pop3, proc_status, start, tls_client_context, wait_for)
 
 def test_imap_login_plain_starttls_and_implicit_tls(server):
@@ -253,9 +253,7 @@ def test_userip_limit_who_and_kick(server):
     for m in sessions:
         with pytest.raises((imaplib.IMAP4.abort, OSError, EOFError)):
             m.noop()
-    wait_for(lambda: all(not os.path.exists("/proc/%d" % p) or
-                         proc_status(p).get("State", "Z").startswith("Z") for p in pids),
-             what="kicked processes to exit")
+    wait_for(lambda: all(exited(p) for p in pids), what="kicked processes to exit")
     wait_for(lambda: "jdoe@example.com" not in server.adm("who").stdout, what="who to forget")
     assert "other@example.com 1 imap" in server.adm("who").stdout
     # Room again for jdoe.

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import ASAN, RELEASE_BUILD, Roost, need_root, pids_of, proc_status, wait_for
+from conftest import ASAN, RELEASE_BUILD, Roost, exited, need_root, pids_of, proc_status, wait_for
 
 
 def test_policy_is_confined(roost):
@@ -211,8 +211,7 @@ def test_daemon_mode_writes_pidfile_and_stops(work_dir):
     r = subprocess.run([server.roost, "-c", str(server.config_path), "stop"],
                        capture_output=True, text=True, timeout=20)
     assert r.returncode == 0, r.stderr
-    wait_for(lambda: not os.path.exists("/proc/%d" % pid) or
-             proc_status(pid).get("State", "").startswith("Z"), what="master exit")
+    wait_for(lambda: exited(pid), what="master exit")
 
 
 def security_md():
