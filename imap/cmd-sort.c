@@ -6,12 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pool.h"
 #include "search-run.h"
 #include "sort.h"
 #include "xalloc.h"
-
-#define SORT_PROGRAM_POOL_MAX (16U * 1024 * 1024)
 
 static void set_mail(void *ctx, struct search_mail *mail, uint32_t seq)
 {
@@ -24,18 +21,13 @@ void cmd_sort(struct imap_cmd *cmd)
 	const struct imap_arg *args = cmd->args, *list;
 	size_t argc = cmd->argc, list_count, count, ncrit;
 	struct sort_criterion crit[SORT_MAX_CRITERIA];
-	struct search_program prog;
-	enum search_parse_result result;
 	struct imap_search_source source;
 	struct search_mail mail;
-	struct mailbox_error err;
-	const char *error, *charset;
+	const char *error;
 	unsigned int opts = 0;
-	bool esort = false;
+	bool esort = false, modseq;
 	uint32_t *seqs, *nums;
 	uint64_t *modseqs, highest;
-	struct pool *pool;
-	size_t len;
 
 	if (argc >= 1 && imap_arg_atom_equals(&args[0], "RETURN")) {
 		if (argc < 2 || !imap_arg_get_list(&args[1], &list, &list_count) ||
@@ -57,30 +49,9 @@ void cmd_sort(struct imap_cmd *cmd)
 		imap_cmd_replyf(cmd, "BAD Error in IMAP command SORT: %s.", error);
 		return;
 	}
-	if (!imap_arg_get_astring(&args[1], &charset, &len)) {
-		imap_cmd_reply(cmd, "BAD Error in IMAP command SORT: Invalid charset.");
+	if (!imap_search_run_with_charset(cmd, "SORT", args + 1, argc - 1, &seqs, &count, &highest,
+					  &modseq))
 		return;
-	}
-	if (!search_charset_is_supported(charset)) {
-		imap_cmd_reply(cmd, "NO [BADCHARSET (" SEARCH_CHARSETS ")] Unsupported charset.");
-		return;
-	}
-	pool = pool_create(SORT_PROGRAM_POOL_MAX);
-	if (!imap_search_program(cmd, pool, args + 2, argc - 2, false, &prog, &result)) {
-		pool_destroy(&pool);
-		return;
-	}
-	if (prog.modseq)
-		client->enabled |= IMAP_ENABLED_CONDSTORE;
-	if (!imap_search_execute(client, &prog, &seqs, &count, &highest, &err)) {
-		free(seqs);
-		search_program_free(&prog);
-		pool_destroy(&pool);
-		imap_cmd_storage_error(cmd, &err);
-		return;
-	}
-	search_program_free(&prog);
-	pool_destroy(&pool);
 
 	imap_search_source_init(&source, client->box);
 	search_mail_init(&mail, &source.src);
@@ -97,7 +68,7 @@ void cmd_sort(struct imap_cmd *cmd)
 		modseqs[i] = rec->modseq;
 	}
 	if (esort) {
-		imap_search_write_esearch(cmd, opts, nums, count, true, prog.modseq, modseqs);
+		imap_search_write_esearch(cmd, opts, nums, count, true, modseq, modseqs);
 	} else {
 		struct buf out = BUF_INIT(64 * 1024 * 1024);
 
@@ -106,7 +77,7 @@ void cmd_sort(struct imap_cmd *cmd)
 			(void)buf_append_c(&out, ' ');
 			(void)search_append_uint(&out, nums[i]);
 		}
-		if (prog.modseq && count > 0)
+		if (modseq && count > 0)
 			(void)buf_printf(&out, " (MODSEQ %llu)", (unsigned long long)highest);
 		(void)buf_append_str(&out, "\r\n");
 		imap_client_send(client, buf_data(&out), buf_len(&out));

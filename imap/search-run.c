@@ -410,6 +410,46 @@ bool imap_search_execute(struct imap_client *client, const struct search_program
 	return ok;
 }
 
+bool imap_search_run_with_charset(struct imap_cmd *cmd, const char *name,
+				  const struct imap_arg *args, size_t argc, uint32_t **seqs_r,
+				  size_t *count_r, uint64_t *highest_modseq_r, bool *modseq_r)
+{
+	struct imap_client *client = cmd->client;
+	struct search_program prog;
+	enum search_parse_result result;
+	struct mailbox_error err;
+	const char *charset;
+	struct pool *pool;
+	size_t len;
+	bool ok;
+
+	if (!imap_arg_get_astring(&args[0], &charset, &len)) {
+		imap_cmd_replyf(cmd, "BAD Error in IMAP command %s: Invalid charset.", name);
+		return false;
+	}
+	if (!search_charset_is_supported(charset)) {
+		imap_cmd_reply(cmd, "NO [BADCHARSET (" SEARCH_CHARSETS ")] Unsupported charset.");
+		return false;
+	}
+	pool = pool_create(SEARCH_RUN_POOL_MAX);
+	if (!imap_search_program(cmd, pool, args + 1, argc - 1, false, &prog, &result)) {
+		pool_destroy(&pool);
+		return false;
+	}
+	if (prog.modseq)
+		client->enabled |= IMAP_ENABLED_CONDSTORE;
+	if (modseq_r != NULL)
+		*modseq_r = prog.modseq;
+	ok = imap_search_execute(client, &prog, seqs_r, count_r, highest_modseq_r, &err);
+	search_program_free(&prog);
+	pool_destroy(&pool);
+	if (!ok) {
+		I_FREE(*seqs_r);
+		imap_cmd_storage_error(cmd, &err);
+	}
+	return ok;
+}
+
 void imap_search_save_result(struct imap_client *client, const uint32_t *seqs, size_t count)
 {
 	imap_seqset_clear(&client->saved_uids);

@@ -52,6 +52,20 @@ bool imap_search_execute(struct imap_client *client, const struct search_program
 			 uint32_t **seqs_r, size_t *count_r, uint64_t *highest_modseq_r,
 			 struct mailbox_error *err);
 
+/* Most memory one SORT or THREAD search program may take. */
+#define SEARCH_RUN_POOL_MAX (16U * 1024 * 1024)
+
+/*
+ * SORT and THREAD after their first argument: args[0] is the charset
+ * (NO [BADCHARSET] when unsupported), the rest the search program, which
+ * is parsed and run on the selected mailbox. False after answering (name
+ * is the command's, for BAD texts); else as imap_search_execute, and
+ * *modseq_r (may be NULL) says whether the program used MODSEQ.
+ */
+bool imap_search_run_with_charset(struct imap_cmd *cmd, const char *name,
+				  const struct imap_arg *args, size_t argc, uint32_t **seqs_r,
+				  size_t *count_r, uint64_t *highest_modseq_r, bool *modseq_r);
+
 /* Saves a SEARCH result (UIDs) for "$" (RFC 5182); NULL/0 saves the empty set. */
 void imap_search_save_result(struct imap_client *client, const uint32_t *seqs, size_t count);
 
