@@ -206,6 +206,22 @@ bool sieve_rt_assign(struct sieve_interp *in, enum sieve_tpart_type type, unsign
 	return true;
 }
 
+/* What one part of a template stands for; NULL for a match variable the
+   last match did not set. */
+static const struct sieve_str *tpart_value(struct sieve_interp *in, const struct sieve_tpart *part)
+{
+	switch (part->type) {
+	case SIEVE_TPART_LITERAL:
+		return &part->lit;
+	case SIEVE_TPART_LOCAL:
+	case SIEVE_TPART_GLOBAL:
+		return var_storage(in, part->type, part->index);
+	case SIEVE_TPART_MATCH:
+		return part->index < in->mv.count ? &in->mv.v[part->index] : NULL;
+	}
+	return NULL;
+}
+
 bool sieve_rt_expand(struct sieve_interp *in, const struct sieve_tstr *t, struct sieve_str *out)
 {
 	size_t total = 0;
@@ -217,21 +233,8 @@ bool sieve_rt_expand(struct sieve_interp *in, const struct sieve_tstr *t, struct
 		return true;
 	}
 	for (i = 0; i < t->parts_count; i++) {
-		const struct sieve_tpart *part = &t->parts[i];
-		const struct sieve_str *v = NULL;
+		const struct sieve_str *v = tpart_value(in, &t->parts[i]);
 
-		switch (part->type) {
-		case SIEVE_TPART_LITERAL:
-			v = &part->lit;
-			break;
-		case SIEVE_TPART_LOCAL:
-		case SIEVE_TPART_GLOBAL:
-			v = var_storage(in, part->type, part->index);
-			break;
-		case SIEVE_TPART_MATCH:
-			v = part->index < in->mv.count ? &in->mv.v[part->index] : NULL;
-			break;
-		}
 		if (v != NULL)
 			total += v->len;
 	}
@@ -241,21 +244,8 @@ bool sieve_rt_expand(struct sieve_interp *in, const struct sieve_tstr *t, struct
 	out->s = p;
 	out->len = total;
 	for (i = 0; i < t->parts_count; i++) {
-		const struct sieve_tpart *part = &t->parts[i];
-		const struct sieve_str *v = NULL;
+		const struct sieve_str *v = tpart_value(in, &t->parts[i]);
 
-		switch (part->type) {
-		case SIEVE_TPART_LITERAL:
-			v = &part->lit;
-			break;
-		case SIEVE_TPART_LOCAL:
-		case SIEVE_TPART_GLOBAL:
-			v = var_storage(in, part->type, part->index);
-			break;
-		case SIEVE_TPART_MATCH:
-			v = part->index < in->mv.count ? &in->mv.v[part->index] : NULL;
-			break;
-		}
 		if (v != NULL && v->len > 0) {
 			memcpy(p, v->s, v->len);
 			p += v->len;
