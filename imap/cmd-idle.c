@@ -37,11 +37,28 @@ static void idle_stop(void)
 	timeout_remove(&idle.settle_to);
 }
 
+static void idle_settled(void *ctx);
+
+/* A change in the same instant as the last one seen may not show in the
+   directories' stamps: look again once the storage stops trusting them. */
+static void idle_schedule_recheck(void)
+{
+	struct imap_client *client = idle.cmd->client;
+	unsigned int msecs;
+
+	if (client->box == NULL || idle.settle_to != NULL)
+		return;
+	msecs = mailbox_sync_recheck_msecs(client->box);
+	if (msecs > 0)
+		idle.settle_to = timeout_add(msecs, idle_settled, NULL);
+}
+
 static void idle_settled(void *ctx)
 {
 	(void)ctx;
 	timeout_remove(&idle.settle_to);
 	imap_sync(idle.cmd->client, true);
+	idle_schedule_recheck();
 }
 
 static void idle_watch(void *ctx, uint32_t events)
@@ -106,6 +123,7 @@ void cmd_idle(struct imap_cmd *cmd)
 		else
 			idle.watch_io = io_add(idle.watch_fd, EPOLLIN, idle_watch, NULL);
 	}
+	idle_schedule_recheck();
 	if (client->set->imap_idle_notify_interval > 0)
 		idle.notify_to = timeout_add_repeat(
 			(unsigned int)client->set->imap_idle_notify_interval, idle_notify, NULL);

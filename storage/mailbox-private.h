@@ -21,9 +21,11 @@
 #define MAILBOX_UIDVALIDITY_FILE   "dovecot-uidvalidity"
 #define MAILBOX_SUBSCRIPTIONS_FILE "subscriptions"
 #define MAILDIR_FOLDER_FILE	   "maildirfolder"
-/* A directory mtime is trusted only if it was at least this old when read. */
+/* A directory mtime is settled if it was at least this old when read. */
 #define MAILDIR_SYNC_SETTLE_NS	    1000000000LL
 #define MAILDIR_SYNC_SETTLE_FINE_NS 100000000LL
+/* An unsettled one is trusted this long, then the directory is read again. */
+#define MAILDIR_SYNC_TRUST_NS 1000000000LL
 /* tmp/ files older than this are leftovers of crashed writers. */
 #define MAILDIR_TMP_MAX_AGE	     (36 * 3600)
 #define MAILDIR_TMP_SCAN_INTERVAL    (8 * 3600)
@@ -141,12 +143,15 @@ bool maildir_sync_dirs_current(const struct index_header *hdr, const struct stat
 			       const struct stat *cur_st, const struct stat *uidlist_st);
 /*
  * Around a change roost makes to cur/ under the lock: _begin stats cur/
- * and says whether the index matched it; _end, with very_dirty_syncs and a
- * matching index, records the new mtime as known so the next sync need not
- * read cur/ again.
+ * and says whether the index matched it; _end, if it did, records the new
+ * mtime so the next syncs need not read cur/ again (settled with
+ * very_dirty_syncs, else trusted for MAILDIR_SYNC_TRUST_NS).
  */
 bool maildir_cur_change_begin(struct mailbox *box, const struct index_header *hdr);
 void maildir_cur_change_end(struct mailbox *box, struct index_header *hdr, bool was_current);
+/* How long until a header's unsettled directory stamps stop being trusted
+   (0 if they are settled). */
+int64_t maildir_sync_recheck_ns(const struct index_header *hdr);
 /* qsort comparator for uint32_t. */
 int maildir_cmp_u32(const void *a, const void *b);
 

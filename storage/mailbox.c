@@ -615,6 +615,13 @@ bool mailbox_sync(struct mailbox *box, unsigned int flags, struct mailbox_change
 	return true;
 }
 
+unsigned int mailbox_sync_recheck_msecs(const struct mailbox *box)
+{
+	int64_t ns = box->view_loaded ? maildir_sync_recheck_ns(&box->view.hdr) : 0;
+
+	return ns > 0 ? (unsigned int)(ns / 1000000 + 1) : 0;
+}
+
 void mailbox_changes_free(struct mailbox_changes *changes)
 {
 	free(changes->expunged_uids);

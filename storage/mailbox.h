@@ -53,10 +53,11 @@ struct mail_storage_settings {
 	unsigned int dir_mode;
 	unsigned int file_mode;
 	/* maildir_very_dirty_syncs: trust that cur/ changed only by roost's
-	   own renames and unlinks (made under the lock) instead of reading
-	   cur/ again after each of them. Faster on big mailboxes; a program
-	   other than roost renaming files in cur/ in the same instant may go
-	   unnoticed until cur/ changes again. Default off, as in Dovecot. */
+	   own renames and unlinks (made under the lock) and never read it
+	   again for them. Without it, cur/ is read once more about a second
+	   after a burst of roost's own changes, in case a program other than
+	   roost renamed a file in the same instant. Default off, as in
+	   Dovecot. */
 	bool very_dirty_syncs;
 };
 
@@ -212,6 +213,11 @@ struct mailbox_changes {
 bool mailbox_sync(struct mailbox *box, unsigned int flags, struct mailbox_changes *changes,
 		  struct mailbox_error *err);
 void mailbox_changes_free(struct mailbox_changes *changes);
+/* Milliseconds until mailbox_sync should be called again to read a
+   directory whose last change was too recent to be sure of (0: not
+   needed). For waiters such as IDLE, which otherwise sync only when
+   inotify wakes them. */
+unsigned int mailbox_sync_recheck_msecs(const struct mailbox *box);
 
 uint32_t mailbox_count(const struct mailbox *box);
 /* The record at seq (1..count), or NULL. Fields: uid, flags (MAIL_* plus

@@ -93,18 +93,55 @@ static int64_t mtime_ns(const struct stat *st)
 }
 
 /*
- * A directory is unchanged since the index was written if its mtime is the
- * recorded one and that mtime was already settled when recorded: a change
- * made later than the check then gets a later mtime. File systems with
- * nanosecond stamps advance them at least every clock tick (a few ms), so a
- * short window suffices there; whole-second stamps need a full second.
+ * A directory's stamp in the header is settled if its mtime was already
+ * old when it was recorded: a change made after that gets a later mtime.
+ * File systems with nanosecond stamps advance them at least every clock
+ * tick (a few ms), so a short window suffices there; whole-second stamps
+ * need a full second.
  */
-static bool dir_current(int64_t hdr_mtime, int64_t hdr_check, int64_t now_mtime)
+static bool dir_settled(int64_t hdr_mtime, int64_t hdr_check)
 {
 	int64_t settle = hdr_mtime % 1000000000LL != 0 ? MAILDIR_SYNC_SETTLE_FINE_NS
 						       : MAILDIR_SYNC_SETTLE_NS;
 
-	return hdr_mtime == now_mtime && hdr_mtime + settle <= hdr_check;
+	return hdr_mtime + settle <= hdr_check;
+}
+
+/*
+ * Whether a directory still holds what the header says: the same mtime,
+ * and a settled stamp or one recorded less than MAILDIR_SYNC_TRUST_NS ago.
+ * roost records its own changes under the lock, so an unsettled stamp can
+ * only miss a foreign program's change made in the same clock tick; such a
+ * stamp is trusted for a moment and then the directory is read once more
+ * (Dovecot's maildir sync does the same). Re-reading cur/ on every sync of
+ * a busy mailbox would cost far more than it could find.
+ */
+static bool dir_current(int64_t hdr_mtime, int64_t hdr_check, int64_t now_mtime, int64_t now)
+{
+	return hdr_mtime == now_mtime &&
+	       (dir_settled(hdr_mtime, hdr_check) ||
+		(now >= hdr_check && now - hdr_check < MAILDIR_SYNC_TRUST_NS));
+}
+
+/*
+ * Records a directory's stamp after roost's own change to it, made under
+ * the lock while the old stamp held (so the index is the directory plus
+ * the change). The stamp is unsettled: the directory is read once more
+ * after MAILDIR_SYNC_TRUST_NS, in case a foreign program changed it at the
+ * same time. An already unsettled stamp keeps its check time, so a
+ * mailbox changed without pause is still read about once a second. With
+ * very_dirty_syncs roost is the only writer and the stamp is settled.
+ */
+static void record_own_change(const struct mailbox *box, int64_t *hdr_mtime, int64_t *hdr_check,
+			      const struct stat *st)
+{
+	bool was_settled = dir_settled(*hdr_mtime, *hdr_check);
+
+	*hdr_mtime = mtime_ns(st);
+	if (box->storage->very_dirty_syncs)
+		*hdr_check = *hdr_mtime + MAILDIR_SYNC_SETTLE_NS;
+	else if (was_settled)
+		*hdr_check = *hdr_mtime;
 }
 
 /* Reads every plausible message name of a directory into scan. */
@@ -510,12 +547,12 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 	if (fstat(box->cur_fd, &ss.cur_st) < 0 || fstat(box->new_fd, &ss.new_st) < 0)
 		goto fail_errno;
 	ss.new_check = ss.cur_check = mailbox_now_ns();
-	cur_was_current =
-		state_valid && !force_scan &&
-		dir_current(state->hdr.cur_mtime_ns, state->hdr.cur_check_ns, mtime_ns(&ss.cur_st));
+	cur_was_current = state_valid && !force_scan &&
+			  dir_current(state->hdr.cur_mtime_ns, state->hdr.cur_check_ns,
+				      mtime_ns(&ss.cur_st), ss.cur_check);
 	scan_new = force_scan || !state_valid ||
 		   !dir_current(state->hdr.new_mtime_ns, state->hdr.new_check_ns,
-				mtime_ns(&ss.new_st));
+				mtime_ns(&ss.new_st), ss.new_check);
 	if (scan_new) {
 		if (!scan_dir(box->new_fd, box->new_path, true, &newscan, err))
 			goto out;
@@ -830,12 +867,7 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 	} else if (moved) {
 		if (fstat(box->cur_fd, &ss.cur_st) < 0)
 			goto fail_errno;
-		/* Our own moves changed it: force one real read next time,
-		   unless told to trust our own changes. */
-		out.hdr.cur_mtime_ns = mtime_ns(&ss.cur_st);
-		out.hdr.cur_check_ns = out.hdr.cur_mtime_ns;
-		if (box->storage->very_dirty_syncs)
-			out.hdr.cur_check_ns += MAILDIR_SYNC_SETTLE_NS;
+		record_own_change(box, &out.hdr.cur_mtime_ns, &out.hdr.cur_check_ns, &ss.cur_st);
 	}
 	out.hdr.uidlist_ino = box->uidlist_st.ino;
 	out.hdr.uidlist_dev = box->uidlist_st.dev;
@@ -926,8 +958,8 @@ bool maildir_cur_change_begin(struct mailbox *box, const struct index_header *hd
 {
 	struct stat st;
 
-	return box->storage->very_dirty_syncs && fstat(box->cur_fd, &st) == 0 &&
-	       dir_current(hdr->cur_mtime_ns, hdr->cur_check_ns, mtime_ns(&st));
+	return fstat(box->cur_fd, &st) == 0 &&
+	       dir_current(hdr->cur_mtime_ns, hdr->cur_check_ns, mtime_ns(&st), mailbox_now_ns());
 }
 
 void maildir_cur_change_end(struct mailbox *box, struct index_header *hdr, bool was_current)
@@ -936,15 +968,16 @@ void maildir_cur_change_end(struct mailbox *box, struct index_header *hdr, bool 
 
 	if (!was_current || fstat(box->cur_fd, &st) < 0)
 		return;
-	hdr->cur_mtime_ns = mtime_ns(&st);
-	hdr->cur_check_ns = hdr->cur_mtime_ns + MAILDIR_SYNC_SETTLE_NS;
+	record_own_change(box, &hdr->cur_mtime_ns, &hdr->cur_check_ns, &st);
 }
 
 bool maildir_sync_dirs_current(const struct index_header *hdr, const struct stat *new_st,
 			       const struct stat *cur_st, const struct stat *ul)
 {
-	return dir_current(hdr->new_mtime_ns, hdr->new_check_ns, mtime_ns(new_st)) &&
-	       dir_current(hdr->cur_mtime_ns, hdr->cur_check_ns, mtime_ns(cur_st)) &&
+	int64_t now = mailbox_now_ns();
+
+	return dir_current(hdr->new_mtime_ns, hdr->new_check_ns, mtime_ns(new_st), now) &&
+	       dir_current(hdr->cur_mtime_ns, hdr->cur_check_ns, mtime_ns(cur_st), now) &&
 	       (uint64_t)ul->st_ino == hdr->uidlist_ino &&
 	       (uint64_t)ul->st_dev == hdr->uidlist_dev &&
 	       (uint64_t)ul->st_size == hdr->uidlist_size && mtime_ns(ul) == hdr->uidlist_mtime_ns;
@@ -1024,4 +1057,19 @@ bool maildir_sync_state(struct mailbox *box, struct lock_file *lock, bool force_
 	ok = full_sync(box, state, r > 0, r < 0, force_scan, err);
 	lock_file_release(&own_lock);
 	return ok;
+}
+
+int64_t maildir_sync_recheck_ns(const struct index_header *hdr)
+{
+	int64_t now = mailbox_now_ns(), wait = 0;
+	const int64_t stamps[2][2] = {{hdr->new_mtime_ns, hdr->new_check_ns},
+				      {hdr->cur_mtime_ns, hdr->cur_check_ns}};
+
+	for (int i = 0; i < 2; i++) {
+		int64_t left = stamps[i][1] + MAILDIR_SYNC_TRUST_NS - now;
+
+		if (!dir_settled(stamps[i][0], stamps[i][1]) && left > wait)
+			wait = left;
+	}
+	return wait;
 }

@@ -491,6 +491,58 @@ static void test_very_dirty(void **state)
 	mail_storage_destroy(&storage);
 }
 
+/* roost's own flag change is trusted without reading cur/ again; a foreign
+   rename hidden behind the same cur/ mtime (as if made in the same clock
+   tick) is found once the trust window has passed, as IDLE is told by
+   mailbox_sync_recheck_msecs. */
+static void test_own_change_trusted(void **state)
+{
+	struct mail_storage *storage = storage_new();
+	struct mailbox *a = box_open(storage, "INBOX", 0), *b = box_open(storage, "INBOX", 0);
+	struct mailbox_changes ch;
+	struct mailbox_error err;
+	struct timespec times[2];
+	struct stat st;
+	uint32_t uid = 1;
+	unsigned int wait;
+	char cur[256], name[256], from[512], to[600];
+
+	(void)state;
+	save_msg(a, "Subject: 5\n\n5\n");
+	sync_ok(a, NULL, 0);
+	sync_ok(b, NULL, 0);
+	assert_true(
+		mailbox_update_flags(a, &uid, 1, MAILBOX_FLAGS_ADD, MAIL_SEEN, 0, 0, NULL, &err));
+	sync_ok(b, &ch, 0);
+	assert_int_equal(ch.changed_count, 1);
+	mailbox_changes_free(&ch);
+	wait = mailbox_sync_recheck_msecs(b);
+	assert_true(wait > 0 && wait <= 1001);
+
+	path_in(cur, sizeof(cur), "cur");
+	assert_int_equal(stat(cur, &st), 0);
+	only_file(cur, name, sizeof(name));
+	snprintf(from, sizeof(from), "%s/%s", cur, name);
+	snprintf(to, sizeof(to), "%sF", from);
+	assert_int_equal(rename(from, to), 0);
+	times[0] = st.st_atim;
+	times[1] = st.st_mtim;
+	assert_int_equal(utimensat(AT_FDCWD, cur, times, 0), 0);
+	sync_ok(b, &ch, 0);
+	assert_int_equal(ch.changed_count, 0);
+	mailbox_changes_free(&ch);
+
+	usleep((mailbox_sync_recheck_msecs(b) + 20) * 1000);
+	sync_ok(b, &ch, 0);
+	assert_int_equal(ch.changed_count, 1);
+	mailbox_changes_free(&ch);
+	assert_int_equal(mailbox_record(b, 1)->flags, MAIL_SEEN | MAIL_FLAGGED);
+	assert_int_equal(mailbox_sync_recheck_msecs(b), 0);
+	mailbox_close(&a);
+	mailbox_close(&b);
+	mail_storage_destroy(&storage);
+}
+
 static void flip_byte(const char *path, off_t off)
 {
 	int fd = open(path, O_RDWR);
@@ -1294,6 +1346,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_save_and_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_very_dirty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_own_change_trusted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settled_mtime, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_rebuild, setup, teardown),
