@@ -137,6 +137,7 @@ static void select_mailbox(struct imap_cmd *cmd, bool readonly)
 	char name[1024];
 	const char *arg, *error;
 	size_t len;
+	struct mailbox *box = NULL;
 	struct mailbox_error err;
 	struct mailbox_status status;
 	struct buf out = BUF_INIT(64 * 1024);
@@ -189,15 +190,18 @@ static void select_mailbox(struct imap_cmd *cmd, bool readonly)
 		imap_unselect(client);
 		imap_client_printf(client, "* OK [CLOSED] Previous mailbox closed.\r\n");
 	}
-	if (!mailbox_open(client->mp->user.storage, name, flags, &client->box, &err) ||
-	    !mailbox_sync(client->box, 0, NULL, &err)) {
-		mailbox_close(&client->box);
+	if (!mailbox_open(client->mp->user.storage, name, flags, &box, &err) ||
+	    !mailbox_sync(box, 0, NULL, &err)) {
+		mailbox_close(&box);
 		qresync_params_free(&qr);
 		imap_cmd_storage_error(cmd, &err);
 		return;
 	}
+	/* Enabled before the mailbox is the selected one: the HIGHESTMODSEQ
+	   goes out with the rest of this SELECT's answer, not twice. */
 	if (condstore || qr.set)
-		client->enabled |= IMAP_ENABLED_CONDSTORE;
+		imap_condstore_enable(client);
+	client->box = box;
 	client->readonly = readonly;
 	client->state = IMAP_STATE_SELECTED;
 	(void)str_copy(client->box_name, sizeof(client->box_name), name);

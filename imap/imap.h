@@ -274,8 +274,16 @@ bool imap_msgset_get(struct imap_cmd *cmd, const struct imap_arg *arg, struct im
 /* The UIDs of the messages in seqs, ascending (caller frees). */
 uint32_t *imap_msgset_uids(struct imap_client *client, const struct imap_seqset *seqs,
 			   size_t *count_r);
-/* Turns CONDSTORE on after a "CONDSTORE enabling command" (RFC 7162
-   3.1), telling a selected client the HIGHESTMODSEQ once. */
+/*
+ * Turns CONDSTORE on for a "CONDSTORE enabling command" (RFC 7162 3.1):
+ * ENABLE CONDSTORE or QRESYNC, SELECT/EXAMINE (CONDSTORE), STATUS or
+ * LIST-STATUS HIGHESTMODSEQ, FETCH MODSEQ or CHANGEDSINCE, STORE
+ * UNCHANGEDSINCE and SEARCH, SORT or THREAD with a MODSEQ key. The first
+ * one issued with a mailbox selected sends "* OK [HIGHESTMODSEQ n]" for it,
+ * since its SELECT said none; later ones, and SELECTs after, need not (a
+ * SELECT with CONDSTORE on reports HIGHESTMODSEQ itself). Every such
+ * command calls this; nothing else sets IMAP_ENABLED_CONDSTORE.
+ */
 void imap_condstore_enable(struct imap_client *client);
 /*
  * "* VANISHED (EARLIER) set" for the UIDs of uids expunged after modseq
