@@ -135,8 +135,6 @@ static void select_mailbox(struct imap_cmd *cmd, bool readonly)
 {
 	struct imap_client *client = cmd->client;
 	char name[1024];
-	const char *arg, *error;
-	size_t len;
 	struct mailbox *box = NULL;
 	struct mailbox_error err;
 	struct mailbox_status status;
@@ -147,10 +145,6 @@ static void select_mailbox(struct imap_cmd *cmd, bool readonly)
 
 	memset(&qr, 0, sizeof(qr));
 
-	if (cmd->argc < 1 || cmd->argc > 2 || !imap_arg_get_astring(&cmd->args[0], &arg, &len)) {
-		imap_cmd_reply(cmd, "BAD Invalid arguments.");
-		return;
-	}
 	if (cmd->argc == 2) {
 		const struct imap_arg *params;
 		size_t count;
@@ -180,9 +174,8 @@ static void select_mailbox(struct imap_cmd *cmd, bool readonly)
 			}
 		}
 	}
-	if (!imap_mailbox_name_from_client(client, arg, len, name, sizeof(name), &error)) {
+	if (!imap_cmd_mailbox_arg(cmd, 2, 0, name, sizeof(name))) {
 		qresync_params_free(&qr);
-		imap_cmd_reply(cmd, error);
 		return;
 	}
 	/* The previous mailbox is closed even if this SELECT fails (RFC 3501). */

@@ -171,6 +171,23 @@ void imap_unselect(struct imap_client *client);
  */
 bool imap_mailbox_name_from_client(struct imap_client *client, const char *name, size_t len,
 				   char *out, size_t size, const char **error_r);
+/* How imap_cmd_mailbox_arg() takes a name. */
+enum imap_mailbox_arg_flags {
+	/* "foo/" names foo: the separator only says children will follow. */
+	IMAP_MAILBOX_ARG_PARENT = 0x01,
+	/* The mailbox must exist. */
+	IMAP_MAILBOX_ARG_EXISTING = 0x02,
+};
+/*
+ * The mailbox a command names first: cmd->args[0], an astring, as a
+ * storage name in name_r (size bytes), for a command of at most argc_max
+ * arguments. False after answering: "BAD Invalid arguments." when the
+ * argument is missing or no astring or there are too many, the NO of
+ * imap_mailbox_name_from_client() for an invalid name and, with
+ * IMAP_MAILBOX_ARG_EXISTING, NO [NONEXISTENT] or the storage's error.
+ */
+bool imap_cmd_mailbox_arg(struct imap_cmd *cmd, size_t argc_max, unsigned int flags, char *name_r,
+			  size_t size);
 /* Writes a storage name for the client (mUTF-7 unless UTF8=ACCEPT), quoted. */
 void imap_mailbox_name_write(struct imap_client *client, const char *name, struct buf *out);
 
