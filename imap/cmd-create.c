@@ -41,21 +41,11 @@ void cmd_create(struct imap_cmd *cmd)
 {
 	struct imap_client *client = cmd->client;
 	char name[1024];
-	const char *arg, *error;
-	size_t len;
 	struct mailbox_error err;
 
-	if (cmd->argc < 1 || cmd->argc > 2 || !imap_arg_get_astring(&cmd->args[0], &arg, &len)) {
-		imap_cmd_reply(cmd, "BAD Invalid arguments.");
-		return;
-	}
 	/* "foo/" declares a future parent; the mailbox is foo. */
-	if (len > 1 && arg[len - 1] == '/')
-		len--;
-	if (!imap_mailbox_name_from_client(client, arg, len, name, sizeof(name), &error)) {
-		imap_cmd_reply(cmd, error);
+	if (!imap_cmd_mailbox_arg(cmd, 2, IMAP_MAILBOX_ARG_PARENT, name, sizeof(name)))
 		return;
-	}
 	if (cmd->argc == 2 && !use_matches_config(cmd, name, &cmd->args[1])) {
 		imap_cmd_reply(cmd, "NO [USEATTR] Special-use attributes are set by the "
 				    "administrator.");

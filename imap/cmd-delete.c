@@ -12,18 +12,10 @@ void cmd_delete(struct imap_cmd *cmd)
 {
 	struct imap_client *client = cmd->client;
 	char name[1024];
-	const char *arg, *error;
-	size_t len;
 	struct mailbox_error err;
 
-	if (cmd->argc != 1 || !imap_arg_get_astring(&cmd->args[0], &arg, &len)) {
-		imap_cmd_reply(cmd, "BAD Invalid arguments.");
+	if (!imap_cmd_mailbox_arg(cmd, 1, 0, name, sizeof(name)))
 		return;
-	}
-	if (!imap_mailbox_name_from_client(client, arg, len, name, sizeof(name), &error)) {
-		imap_cmd_reply(cmd, error);
-		return;
-	}
 	if (client->box != NULL && strcmp(client->box_name, name) == 0 &&
 	    strcmp(name, "INBOX") != 0)
 		imap_unselect(client);

@@ -1,7 +1,9 @@
 /*
  * ENABLE (RFC 5161): CONDSTORE, QRESYNC (which implies CONDSTORE),
  * UTF8=ACCEPT and IMAP4rev2. Unknown capabilities are ignored, as the RFC
- * says; the untagged ENABLED lists what was newly enabled.
+ * says; the untagged ENABLED lists what was newly enabled. A BAD enables
+ * nothing. Turning CONDSTORE on with a mailbox selected also reports its
+ * HIGHESTMODSEQ, as every CONDSTORE enabling command does (RFC 7162 3.1).
  */
 #include <string.h>
 
@@ -20,6 +22,7 @@ void cmd_enable(struct imap_cmd *cmd)
 	};
 	struct imap_client *client = cmd->client;
 	struct buf out = BUF_INIT(1024);
+	unsigned int enabled = client->enabled;
 
 	if (cmd->argc == 0) {
 		imap_cmd_reply(cmd, "BAD Missing capabilities.");
@@ -36,14 +39,18 @@ void cmd_enable(struct imap_cmd *cmd)
 		}
 		for (size_t j = 0; j < sizeof(known) / sizeof(known[0]); j++) {
 			if (strcasecmp(name, known[j].name) != 0 ||
-			    (client->enabled & known[j].bits) == known[j].bits)
+			    (enabled & known[j].bits) == known[j].bits)
 				continue;
-			client->enabled |= known[j].bits;
+			enabled |= known[j].bits;
 			(void)buf_printf(&out, " %s", known[j].name);
 		}
 	}
 	(void)buf_append_str(&out, "\r\n");
 	imap_client_send(client, buf_data(&out), buf_len(&out));
 	buf_free(&out);
+	/* CONDSTORE goes on the one way every enabling command takes it. */
+	client->enabled |= enabled & ~(unsigned int)IMAP_ENABLED_CONDSTORE;
+	if ((enabled & IMAP_ENABLED_CONDSTORE) != 0)
+		imap_condstore_enable(client);
 	imap_cmd_ok(cmd, "Enabled.");
 }

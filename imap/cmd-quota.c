@@ -42,35 +42,12 @@ static bool write_quota(struct imap_cmd *cmd, const char *mailbox, struct buf *o
 void cmd_getquotaroot(struct imap_cmd *cmd)
 {
 	struct imap_client *client = cmd->client;
-	struct mail_storage *storage = client->mp->user.storage;
-	const struct quota_rules *rules = mail_storage_quota_rules(storage);
+	const struct quota_rules *rules = mail_storage_quota_rules(client->mp->user.storage);
 	struct buf out = BUF_INIT(8192);
 	char name[1024];
-	const char *arg, *error;
-	size_t len;
-	struct mailbox_error err;
-	bool exists;
 
-	if (cmd->argc != 1 || !imap_arg_get_astring(&cmd->args[0], &arg, &len)) {
-		imap_cmd_reply(cmd, "BAD Invalid arguments.");
+	if (!imap_cmd_mailbox_arg(cmd, 1, IMAP_MAILBOX_ARG_EXISTING, name, sizeof(name)))
 		return;
-	}
-	if (!imap_mailbox_name_from_client(client, arg, len, name, sizeof(name), &error)) {
-		imap_cmd_reply(cmd, error);
-		return;
-	}
-	if (!mailbox_exists(storage, name, &exists, &err)) {
-		imap_cmd_storage_error(cmd, &err);
-		return;
-	}
-	if (!exists) {
-		struct buf text = BUF_INIT(4096);
-
-		(void)imap_write_text(&text, arg, len);
-		imap_cmd_replyf(cmd, IMAP_NO_SUCH "%s", buf_cstr(&text));
-		buf_free(&text);
-		return;
-	}
 	(void)buf_append_str(&out, "* QUOTAROOT ");
 	imap_mailbox_name_write(client, name, &out);
 	if (!quota_rules_empty(rules) && !quota_rules_ignored(rules, name)) {

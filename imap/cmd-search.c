@@ -85,7 +85,7 @@ void cmd_search(struct imap_cmd *cmd)
 		return;
 	}
 	if (prog.modseq)
-		client->enabled |= IMAP_ENABLED_CONDSTORE;
+		imap_condstore_enable(client);
 	if (!imap_search_execute(client, &prog, &seqs, &count, &highest, &err)) {
 		if ((opts & SEARCH_RETURN_SAVE) != 0)
 			imap_search_save_result(client, NULL, 0);

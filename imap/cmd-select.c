@@ -135,8 +135,7 @@ static void select_mailbox(struct imap_cmd *cmd, bool readonly)
 {
 	struct imap_client *client = cmd->client;
 	char name[1024];
-	const char *arg, *error;
-	size_t len;
+	struct mailbox *box = NULL;
 	struct mailbox_error err;
 	struct mailbox_status status;
 	struct buf out = BUF_INIT(64 * 1024);
@@ -146,10 +145,6 @@ static void select_mailbox(struct imap_cmd *cmd, bool readonly)
 
 	memset(&qr, 0, sizeof(qr));
 
-	if (cmd->argc < 1 || cmd->argc > 2 || !imap_arg_get_astring(&cmd->args[0], &arg, &len)) {
-		imap_cmd_reply(cmd, "BAD Invalid arguments.");
-		return;
-	}
 	if (cmd->argc == 2) {
 		const struct imap_arg *params;
 		size_t count;
@@ -179,9 +174,8 @@ static void select_mailbox(struct imap_cmd *cmd, bool readonly)
 			}
 		}
 	}
-	if (!imap_mailbox_name_from_client(client, arg, len, name, sizeof(name), &error)) {
+	if (!imap_cmd_mailbox_arg(cmd, 2, 0, name, sizeof(name))) {
 		qresync_params_free(&qr);
-		imap_cmd_reply(cmd, error);
 		return;
 	}
 	/* The previous mailbox is closed even if this SELECT fails (RFC 3501). */
@@ -189,15 +183,18 @@ static void select_mailbox(struct imap_cmd *cmd, bool readonly)
 		imap_unselect(client);
 		imap_client_printf(client, "* OK [CLOSED] Previous mailbox closed.\r\n");
 	}
-	if (!mailbox_open(client->mp->user.storage, name, flags, &client->box, &err) ||
-	    !mailbox_sync(client->box, 0, NULL, &err)) {
-		mailbox_close(&client->box);
+	if (!mailbox_open(client->mp->user.storage, name, flags, &box, &err) ||
+	    !mailbox_sync(box, 0, NULL, &err)) {
+		mailbox_close(&box);
 		qresync_params_free(&qr);
 		imap_cmd_storage_error(cmd, &err);
 		return;
 	}
+	/* Enabled before the mailbox is the selected one: the HIGHESTMODSEQ
+	   goes out with the rest of this SELECT's answer, not twice. */
 	if (condstore || qr.set)
-		client->enabled |= IMAP_ENABLED_CONDSTORE;
+		imap_condstore_enable(client);
+	client->box = box;
 	client->readonly = readonly;
 	client->state = IMAP_STATE_SELECTED;
 	(void)str_copy(client->box_name, sizeof(client->box_name), name);

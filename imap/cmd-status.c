@@ -9,24 +9,20 @@ void cmd_status(struct imap_cmd *cmd)
 {
 	struct imap_client *client = cmd->client;
 	char name[1024];
-	const char *arg, *error;
 	const struct imap_arg *items;
-	size_t len, count;
+	size_t count;
 	unsigned int mask;
 	struct mailbox_error err;
 	struct buf out = BUF_INIT(8192);
 
-	if (cmd->argc != 2 || !imap_arg_get_astring(&cmd->args[0], &arg, &len) ||
-	    !imap_arg_get_list(&cmd->args[1], &items, &count)) {
+	if (cmd->argc != 2 || !imap_arg_get_list(&cmd->args[1], &items, &count)) {
 		imap_cmd_reply(cmd, "BAD Invalid arguments.");
 		return;
 	}
+	if (!imap_cmd_mailbox_arg(cmd, 2, 0, name, sizeof(name)))
+		return;
 	if (!imap_status_parse(client, items, count, &mask)) {
 		imap_cmd_reply(cmd, "BAD Invalid status items.");
-		return;
-	}
-	if (!imap_mailbox_name_from_client(client, arg, len, name, sizeof(name), &error)) {
-		imap_cmd_reply(cmd, error);
 		return;
 	}
 	if (!imap_status_write(client, name, mask, &out, &err)) {

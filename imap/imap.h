@@ -171,6 +171,23 @@ void imap_unselect(struct imap_client *client);
  */
 bool imap_mailbox_name_from_client(struct imap_client *client, const char *name, size_t len,
 				   char *out, size_t size, const char **error_r);
+/* How imap_cmd_mailbox_arg() takes a name. */
+enum imap_mailbox_arg_flags {
+	/* "foo/" names foo: the separator only says children will follow. */
+	IMAP_MAILBOX_ARG_PARENT = 0x01,
+	/* The mailbox must exist. */
+	IMAP_MAILBOX_ARG_EXISTING = 0x02,
+};
+/*
+ * The mailbox a command names first: cmd->args[0], an astring, as a
+ * storage name in name_r (size bytes), for a command of at most argc_max
+ * arguments. False after answering: "BAD Invalid arguments." when the
+ * argument is missing or no astring or there are too many, the NO of
+ * imap_mailbox_name_from_client() for an invalid name and, with
+ * IMAP_MAILBOX_ARG_EXISTING, NO [NONEXISTENT] or the storage's error.
+ */
+bool imap_cmd_mailbox_arg(struct imap_cmd *cmd, size_t argc_max, unsigned int flags, char *name_r,
+			  size_t size);
 /* Writes a storage name for the client (mUTF-7 unless UTF8=ACCEPT), quoted. */
 void imap_mailbox_name_write(struct imap_client *client, const char *name, struct buf *out);
 
@@ -274,8 +291,16 @@ bool imap_msgset_get(struct imap_cmd *cmd, const struct imap_arg *arg, struct im
 /* The UIDs of the messages in seqs, ascending (caller frees). */
 uint32_t *imap_msgset_uids(struct imap_client *client, const struct imap_seqset *seqs,
 			   size_t *count_r);
-/* Turns CONDSTORE on after a "CONDSTORE enabling command" (RFC 7162
-   3.1), telling a selected client the HIGHESTMODSEQ once. */
+/*
+ * Turns CONDSTORE on for a "CONDSTORE enabling command" (RFC 7162 3.1):
+ * ENABLE CONDSTORE or QRESYNC, SELECT/EXAMINE (CONDSTORE), STATUS or
+ * LIST-STATUS HIGHESTMODSEQ, FETCH MODSEQ or CHANGEDSINCE, STORE
+ * UNCHANGEDSINCE and SEARCH, SORT or THREAD with a MODSEQ key. The first
+ * one issued with a mailbox selected sends "* OK [HIGHESTMODSEQ n]" for it,
+ * since its SELECT said none; later ones, and SELECTs after, need not (a
+ * SELECT with CONDSTORE on reports HIGHESTMODSEQ itself). Every such
+ * command calls this; nothing else sets IMAP_ENABLED_CONDSTORE.
+ */
 void imap_condstore_enable(struct imap_client *client);
 /*
  * "* VANISHED (EARLIER) set" for the UIDs of uids expunged after modseq

@@ -41,6 +41,43 @@ bool imap_mailbox_name_from_client(struct imap_client *client, const char *name,
 	return true;
 }
 
+bool imap_cmd_mailbox_arg(struct imap_cmd *cmd, size_t argc_max, unsigned int flags, char *name_r,
+			  size_t size)
+{
+	struct mail_storage *storage = cmd->client->mp->user.storage;
+	struct mailbox_error err;
+	const char *arg, *error;
+	size_t len;
+	bool exists;
+
+	if (cmd->argc < 1 || cmd->argc > argc_max ||
+	    !imap_arg_get_astring(&cmd->args[0], &arg, &len)) {
+		imap_cmd_reply(cmd, "BAD Invalid arguments.");
+		return false;
+	}
+	if ((flags & IMAP_MAILBOX_ARG_PARENT) != 0 && len > 1 && arg[len - 1] == '/')
+		len--;
+	if (!imap_mailbox_name_from_client(cmd->client, arg, len, name_r, size, &error)) {
+		imap_cmd_reply(cmd, error);
+		return false;
+	}
+	if ((flags & IMAP_MAILBOX_ARG_EXISTING) == 0)
+		return true;
+	if (!mailbox_exists(storage, name_r, &exists, &err)) {
+		imap_cmd_storage_error(cmd, &err);
+		return false;
+	}
+	if (!exists) {
+		struct buf text = BUF_INIT(4096);
+
+		(void)imap_write_text(&text, arg, len);
+		imap_cmd_replyf(cmd, IMAP_NO_SUCH "%s", buf_cstr(&text));
+		buf_free(&text);
+		return false;
+	}
+	return true;
+}
+
 void imap_mailbox_name_write(struct imap_client *client, const char *name, struct buf *out)
 {
 	struct buf b = BUF_INIT(MAILBOX_NAME_MAX * 8);

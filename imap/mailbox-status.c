@@ -38,7 +38,7 @@ bool imap_status_parse(struct imap_client *client, const struct imap_arg *args, 
 		*items_r |= status_items[j].item;
 	}
 	if ((*items_r & IMAP_STATUS_HIGHESTMODSEQ) != 0)
-		client->enabled |= IMAP_ENABLED_CONDSTORE;
+		imap_condstore_enable(client);
 	return true;
 }
 

@@ -437,7 +437,7 @@ bool imap_search_run_with_charset(struct imap_cmd *cmd, const char *name,
 		return false;
 	}
 	if (prog.modseq)
-		client->enabled |= IMAP_ENABLED_CONDSTORE;
+		imap_condstore_enable(client);
 	if (modseq_r != NULL)
 		*modseq_r = prog.modseq;
 	ok = imap_search_execute(client, &prog, seqs_r, count_r, highest_modseq_r, &err);

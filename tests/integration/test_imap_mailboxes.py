@@ -552,6 +552,37 @@ def owned_by(path, uid):
         return False
 
 
+def test_mailbox_argument_answers(server, box):
+    """Every command that names one mailbox first answers a missing, extra
+    or wrongly typed argument, an invalid name and (where the mailbox must
+    exist) a missing mailbox in the same words."""
+    bad = "BAD Invalid arguments."
+    empty = "NO [CANNOT] Invalid mailbox name."
+    mutf7 = "NO [CANNOT] Invalid mailbox name: not valid modified UTF-7."
+    for verb, rest in (("CREATE", ""), ("DELETE", ""), ("SUBSCRIBE", ""), ("UNSUBSCRIBE", ""),
+                       ("GETQUOTAROOT", ""), ("SELECT", ""), ("EXAMINE", ""),
+                       ("STATUS", " (MESSAGES)")):
+        assert box.result(verb) == bad, verb
+        assert box.result("%s (INBOX)%s" % (verb, rest)) == bad, verb
+        assert box.result("%s INBOX%s x y" % (verb, rest)) == bad, verb
+        assert box.result('%s ""%s' % (verb, rest)) == empty, verb
+        assert box.result("%s &Jjo%s" % (verb, rest)) == mutf7, verb
+    for verb in ("DELETE", "UNSUBSCRIBE", "GETQUOTAROOT", "STATUS"):
+        assert box.result("%s INBOX x" % verb) == bad, verb
+    assert box.result("STATUS INBOX") == bad
+    assert box.result("STATUS INBOX (NOTANITEM)") == "BAD Invalid status items."
+    assert box.result("SELECT INBOX (NOTAPARAM)") == "BAD Unknown SELECT parameter."
+    for verb in ("SUBSCRIBE", "GETQUOTAROOT", "STATUS"):
+        rest = " (MESSAGES)" if verb == "STATUS" else ""
+        assert box.result("%s Nope%s" % (verb, rest)) == \
+            "NO [NONEXISTENT] Mailbox doesn't exist: Nope", verb
+    # A trailing separator only says children will follow (CREATE alone).
+    assert box.result("CREATE Parent/") == "OK Create completed."
+    assert untagged(box.ok('LIST "" Parent')) == ['* LIST (\\HasNoChildren) "/" Parent']
+    assert box.result("DELETE Parent/").startswith("NO")
+    assert box.result("UNSUBSCRIBE Nope") == "OK Unsubscribe completed."
+
+
 def test_invalid_names_never_leave_the_mail_root(server, box):
     """Invalid mailbox names get NO or BAD and nothing changes on disk
     outside the user's Maildir (nor inside it, beyond what valid commands

@@ -753,6 +753,76 @@ def test_condstore_unchangedsince(corpus):
     s.close()
 
 
+# Each "CONDSTORE enabling command" of RFC 7162 3.1 that may be issued with
+# a mailbox selected, as imaplib sends it.
+CONDSTORE_ENABLING = {
+    "SEARCH MODSEQ": lambda c: c.search(None, "MODSEQ", "1"),
+    "UID SEARCH MODSEQ": lambda c: c.uid("SEARCH", "MODSEQ", "1"),
+    "SORT MODSEQ": lambda c: c.sort("(DATE)", "UTF-8", "MODSEQ", "1"),
+    "THREAD MODSEQ": lambda c: c.thread("REFERENCES", "UTF-8", "MODSEQ", "1"),
+    "FETCH MODSEQ": lambda c: c.fetch("1", "(MODSEQ)"),
+    "FETCH CHANGEDSINCE": lambda c: c.fetch("1:*", "(FLAGS) (CHANGEDSINCE 1)"),
+    "STORE UNCHANGEDSINCE": lambda c: c.store("1", "(UNCHANGEDSINCE 1) +FLAGS.SILENT",
+                                              "(\\Flagged)"),
+    "STATUS HIGHESTMODSEQ": lambda c: c.status("INBOX", "(HIGHESTMODSEQ)"),
+}
+
+
+@pytest.mark.parametrize("command", list(CONDSTORE_ENABLING))
+def test_condstore_enabling_command_reports_highestmodseq(corpus, command):
+    """RFC 7162 3.1: the first CONDSTORE enabling command issued with a
+    mailbox selected brings "* OK [HIGHESTMODSEQ n]" for that mailbox, which
+    its SELECT did not report; a second one does not repeat it, and a SELECT
+    from then on reports it itself."""
+    c = imap(corpus)
+    c.login(USER, PASSWORD)
+    highest = int(re.search(rb"HIGHESTMODSEQ (\d+)",
+                            c.status("INBOX", "(HIGHESTMODSEQ)")[1][0]).group(1))
+    c.logout()
+    c = imap(corpus)
+    c.login(USER, PASSWORD)
+    assert c.select("INBOX")[0] == "OK"
+    assert c.response("HIGHESTMODSEQ") == ("HIGHESTMODSEQ", [None])
+    typ, _ = CONDSTORE_ENABLING[command](c)
+    assert typ == "OK"
+    assert c.response("HIGHESTMODSEQ") == ("HIGHESTMODSEQ", [b"%d" % highest])
+    typ, _ = CONDSTORE_ENABLING[command](c)
+    assert typ == "OK"
+    assert c.response("HIGHESTMODSEQ") == ("HIGHESTMODSEQ", [None])
+    assert c.select("INBOX", readonly=True)[0] == "OK"
+    assert c.response("HIGHESTMODSEQ") == ("HIGHESTMODSEQ", [b"%d" % highest])
+    c.logout()
+
+
+def test_condstore_enabling_without_selected_mailbox(corpus):
+    """Enabled with no mailbox selected there is no HIGHESTMODSEQ to send
+    until a SELECT reports it; SELECT (CONDSTORE) and ENABLE CONDSTORE in
+    the selected state report it once, and a BAD ENABLE not at all."""
+    s = Session(corpus)
+    out = s.ok("STATUS INBOX (HIGHESTMODSEQ)")
+    m = re.fullmatch(rb"\* STATUS INBOX \(HIGHESTMODSEQ (\d+)\)\r\n", out)
+    assert m, out
+    highest = int(m.group(1))
+    out = s.ok("SELECT INBOX")
+    assert out.count(b"* OK [HIGHESTMODSEQ %d] Highest\r\n" % highest) == 1, out
+    assert b"HIGHESTMODSEQ" not in s.ok("SEARCH MODSEQ 1")
+    s.close()
+    s = Session(corpus)
+    out = s.ok("SELECT INBOX (CONDSTORE)")
+    assert out.count(b"HIGHESTMODSEQ") == 1, out
+    assert b"HIGHESTMODSEQ" not in s.ok("FETCH 1 (MODSEQ)")
+    s.close()
+    s = Session(corpus)
+    assert b"HIGHESTMODSEQ" not in s.ok("SELECT INBOX")
+    # A BAD ENABLE enables nothing.
+    tagged, out = s.cmd("ENABLE CONDSTORE (x)")
+    assert b" BAD " in tagged and out == b"", (tagged, out)
+    assert s.ok("ENABLE CONDSTORE") == (b"* ENABLED CONDSTORE\r\n"
+                                        b"* OK [HIGHESTMODSEQ %d] Highest\r\n" % highest)
+    assert s.ok("ENABLE CONDSTORE") == b"* ENABLED\r\n"
+    s.close()
+
+
 def test_qresync(corpus):
     s = Session(corpus)
     s.ok("ENABLE QRESYNC")

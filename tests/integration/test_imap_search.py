@@ -294,8 +294,12 @@ def test_esearch_rfc4731_examples(server):
     lines = raw.ok("SEARCH RETURN (MIN MAX ALL) SUBJECT nothing-like-this")
     assert lines == ['* ESEARCH (TAG "t288")']
     # MODSEQ with ESEARCH (RFC 4731 3.2) and with SEARCH (RFC 7162 3.1.5).
+    # The first MODSEQ key turns CONDSTORE on, which reports the mailbox's
+    # HIGHESTMODSEQ before the results (RFC 7162 3.1).
     lines = raw.ok("SEARCH RETURN (MIN) MODSEQ 1")
-    assert re.fullmatch(r'\* ESEARCH \(TAG "t289"\) MIN 1 MODSEQ \d+', lines[0]), lines
+    assert re.fullmatch(r"\* OK \[HIGHESTMODSEQ \d+\] Highest", lines[0]), lines
+    assert re.fullmatch(r'\* ESEARCH \(TAG "t289"\) MIN 1 MODSEQ \d+', lines[1]), lines
+    assert len(lines) == 2, lines
     lines = raw.ok("SEARCH MODSEQ 1 FLAGGED")
     assert re.fullmatch(r"\* SEARCH 2 4 7 10 11 12 \(MODSEQ \d+\)", lines[0]), lines
     lines = raw.ok("SEARCH MODSEQ 18446744073709551 FLAGGED")
