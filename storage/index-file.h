@@ -165,9 +165,9 @@ bool index_file_stat_equal(const struct index_file_stat *a, const struct index_f
 bool index_file_stat(const char *path, struct index_file_stat *st_r);
 
 /*
- * Writes view to path atomically (path.tmp, rename; no fsync: the index can
- * be rebuilt). Compacts the names area, fills in counts, sizes, generation
- * and checksums in view->hdr. The caller holds the mailbox's sync lock.
+ * Writes view to path atomically (written into path.tmp, which then swaps
+ * names with path; no fsync: the index can be rebuilt). Compacts the names area, fills in counts,
+ * sizes, generation and checksums in view->hdr. The caller holds the mailbox's sync lock.
  */
 bool index_file_write(struct index_view *view, const char *path, struct index_file_stat *st_r,
 		      struct mailbox_error *err);
