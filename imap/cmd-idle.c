@@ -1,7 +1,7 @@
 /*
  * IDLE (RFC 2177): the client waits; changes made by other sessions and by
  * deliveries are reported within a moment, woken by inotify on the
- * mailbox's directories (mailbox_watch_create), not by polling. "* OK
+ * mailbox's directories (mailbox_watch_start), not by polling. "* OK
  * Still here" goes out every imap_idle_notify_interval. DONE ends it.
  */
 #include <errno.h>
@@ -30,8 +30,8 @@ static struct idle_ctx idle;
 static void idle_stop(void)
 {
 	io_remove(&idle.watch_io);
-	if (idle.watch_fd >= 0)
-		close(idle.watch_fd);
+	if (idle.watch_fd >= 0 && idle.cmd->client->box != NULL)
+		mailbox_watch_stop(idle.cmd->client->box);
 	idle.watch_fd = -1;
 	timeout_remove(&idle.notify_to);
 	timeout_remove(&idle.settle_to);
@@ -117,7 +117,7 @@ void cmd_idle(struct imap_cmd *cmd)
 	idle.cmd = imap_command_take_input(cmd, idle_input);
 	idle.watch_fd = -1;
 	if (client->box != NULL) {
-		idle.watch_fd = mailbox_watch_create(client->box, &err);
+		idle.watch_fd = mailbox_watch_start(client->box, &err);
 		if (idle.watch_fd < 0)
 			log_warning("IDLE: watching %s failed: %s", client->box_name, err.text);
 		else

@@ -66,6 +66,9 @@ struct mailbox {
 	int new_fd;
 	int cur_fd;
 	int tmp_fd;
+	/* mailbox_watch_start's watches on the process's inotify instance. */
+	int watch_wds[4];
+	size_t watch_count;
 
 	struct lock_file *session_lock;
 

@@ -402,6 +402,7 @@ void mailbox_close(struct mailbox **boxp)
 		write_back_dates(box);
 	index_cache_close(&box->cache);
 	lock_file_release(&box->session_lock);
+	mailbox_watch_stop(box);
 	if (box->new_fd >= 0)
 		close(box->new_fd);
 	if (box->cur_fd >= 0)
@@ -1198,29 +1199,56 @@ size_t mailbox_watch_paths(const struct mailbox *box, const char **paths_r, size
 	return n;
 }
 
-int mailbox_watch_create(const struct mailbox *box, struct mailbox_error *err)
-{
-	const char *paths[4];
-	size_t n = mailbox_watch_paths(box, paths, N_ELEMENTS(paths));
-	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+/* The process's inotify instance, opened at the first watch. */
+static int watch_fd = -1;
 
-	if (fd < 0) {
-		mailbox_error_errno(err, errno, "inotify_init1() failed");
-		return -1;
+int mailbox_watch_start(struct mailbox *box, struct mailbox_error *err)
+{
+	const char *paths[N_ELEMENTS(box->watch_wds)];
+	size_t n = mailbox_watch_paths(box, paths, N_ELEMENTS(paths));
+	uint8_t drain[4096];
+
+	mailbox_watch_stop(box);
+	if (watch_fd < 0) {
+		watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (watch_fd < 0) {
+			mailbox_error_errno(err, errno, "inotify_init1() failed");
+			return -1;
+		}
 	}
+	/* Events of earlier watches (and their IN_IGNORED) are old news. */
+	while (read(watch_fd, drain, sizeof(drain)) > 0)
+		;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t mask = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO;
+		int wd;
 
 		/* dovecot-uidlist grows by appends. */
 		if (strcmp(paths[i], box->control_dir) == 0)
 			mask |= IN_MODIFY | IN_CLOSE_WRITE;
-		if (inotify_add_watch(fd, paths[i], mask | IN_ONLYDIR) < 0) {
+		wd = inotify_add_watch(watch_fd, paths[i], mask | IN_ONLYDIR);
+		if (wd < 0) {
 			mailbox_error_errno(err, errno, "inotify_add_watch(%s) failed", paths[i]);
-			close(fd);
+			mailbox_watch_stop(box);
 			return -1;
 		}
+		box->watch_wds[box->watch_count++] = wd;
 	}
-	return fd;
+	return watch_fd;
+}
+
+void mailbox_watch_stop(struct mailbox *box)
+{
+	for (size_t i = 0; i < box->watch_count; i++) {
+		bool seen = false;
+
+		/* Two paths may be one directory, and so one watch. */
+		for (size_t j = 0; j < i; j++)
+			seen = seen || box->watch_wds[j] == box->watch_wds[i];
+		if (!seen)
+			(void)inotify_rm_watch(watch_fd, box->watch_wds[i]);
+	}
+	box->watch_count = 0;
 }
 
 /* ---- maintenance ---- */

@@ -393,10 +393,17 @@ bool mailbox_cache_flush(struct mailbox *box, struct mailbox_error *err);
  * paths_r (at most max); pointers owned by box.
  */
 size_t mailbox_watch_paths(const struct mailbox *box, const char **paths_r, size_t max);
-/* An inotify descriptor (non-blocking, close-on-exec) watching those paths;
-   readable when something changed: drain it and call mailbox_sync. The
-   caller closes it. -1 with err on failure. */
-int mailbox_watch_create(const struct mailbox *box, struct mailbox_error *err);
+/*
+ * Starts watching those paths: returns the process's inotify descriptor
+ * (non-blocking, close-on-exec, owned by the storage: never close it),
+ * readable when something changed: drain it and call mailbox_sync.
+ * mailbox_watch_stop (or mailbox_close) ends the watch. One descriptor
+ * serves every watch of the process and stays open: closing an inotify
+ * instance waits for an RCU grace period, 16 ms on a busy machine, which
+ * an IDLE ... DONE would otherwise pay each time. -1 with err on failure.
+ */
+int mailbox_watch_start(struct mailbox *box, struct mailbox_error *err);
+void mailbox_watch_stop(struct mailbox *box);
 
 /* ---- maintenance ---- */
 

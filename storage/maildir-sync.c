@@ -820,7 +820,7 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 	/* 5. Uidlist records of files that are gone are stale; drop them when
 	   enough pile up (appending is much cheaper than rewriting). */
 	{
-		size_t live = 0, oj = 0;
+		size_t oj = 0;
 
 		for (size_t i = 0; i < ul->count; i++) {
 			uint32_t uid = ul->recs[i].uid;
@@ -837,10 +837,8 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 				if (!pending)
 					maildir_uidlist_remove(ul, i);
 			}
-			if (ul->recs[i].uid != 0)
-				live++;
 		}
-		if (ul->removed > 0 && (ul->removed * 8 > live || live < 4096))
+		if (maildir_uidlist_want_compact(ul))
 			ul_rewrite = true;
 	}
 	if (!box->readonly && ul_dirty)

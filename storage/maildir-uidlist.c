@@ -489,6 +489,11 @@ void maildir_uidlist_remove(struct maildir_uidlist *ul, size_t idx)
 	}
 }
 
+bool maildir_uidlist_want_compact(const struct maildir_uidlist *ul)
+{
+	return ul->removed > 0 && ul->removed * 4 >= ul->count;
+}
+
 bool maildir_uidlist_format_header(const struct maildir_uidlist *ul, struct buf *out)
 {
 	if (!buf_printf(out, "3 V%u N%u", ul->uidvalidity, ul->next_uid))

@@ -107,6 +107,11 @@ bool maildir_uidlist_add_uid(struct maildir_uidlist *ul, uint32_t uid, const cha
 			     size_t len);
 /* Marks a record removed (expunged); it is left out of the next write. */
 void maildir_uidlist_remove(struct maildir_uidlist *ul, size_t idx);
+/* Whether so many records are removed (a quarter, as Dovecot compacts its
+   uidlist) that the file is worth rewriting. Until then the lines of
+   expunged messages stay: they cost a little reading, while a rewrite
+   costs a new file and an fsync. */
+bool maildir_uidlist_want_compact(const struct maildir_uidlist *ul);
 
 /* Appends the header line / one record line in version 3 syntax. */
 bool maildir_uidlist_format_header(const struct maildir_uidlist *ul, struct buf *out);

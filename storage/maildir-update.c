@@ -316,7 +316,6 @@ bool mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t count,
 	if (removed > 0) {
 		struct maildir_uidlist *ul = &box->uidlist;
 		struct maildir_uidlist_stat st;
-		size_t live = 0;
 		int r;
 
 		for (size_t i = 0; i < l.state.count; i++) {
@@ -326,8 +325,8 @@ bool mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t count,
 		l.state.count = w;
 		l.state.hdr.highest_modseq = new_modseq;
 		maildir_cur_change_end(box, &l.state.hdr, cur_current);
-		/* Drop the UIDs from the uidlist too when it is cheap enough;
-		   otherwise the next full sync sees the lines as stale. */
+		/* Drop the UIDs from the uidlist too once enough are gone;
+		   until then the next full sync sees the lines as stale. */
 		r = maildir_uidlist_read(ul, box->uidlist_path,
 					 box->uidlist_loaded ? &box->uidlist_st : NULL, &st, err);
 		box->uidlist_loaded = r > 0;
@@ -339,8 +338,7 @@ bool mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t count,
 				if (k >= 0 && index_view_find(&l.state, uids[i]) < 0)
 					maildir_uidlist_remove(ul, (size_t)k);
 			}
-			live = ul->count - ul->removed;
-			if (ul->removed * 8 > live || live < 4096) {
+			if (maildir_uidlist_want_compact(ul)) {
 				if (maildir_uidlist_write(ul, box->uidlist_path,
 							  box->storage->fsync != MAIL_FSYNC_NEVER,
 							  &box->uidlist_st, err)) {

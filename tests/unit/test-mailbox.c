@@ -543,6 +543,51 @@ static void test_own_change_trusted(void **state)
 	mail_storage_destroy(&storage);
 }
 
+static int count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int c, n = 0;
+
+	assert_non_null(f);
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/* Expunged messages' lines stay in dovecot-uidlist until a quarter of the
+   records are gone; sessions never see them meanwhile. */
+static void test_uidlist_compacts(void **state)
+{
+	struct mail_storage *storage = storage_new();
+	struct mailbox *a = box_open(storage, "INBOX", 0), *b;
+	struct mailbox_error err;
+	uint32_t uid;
+	char uidlist[256];
+
+	(void)state;
+	for (int i = 0; i < 8; i++)
+		save_msg(a, "Subject: c\n\nc\n");
+	sync_ok(a, NULL, 0);
+	path_in(uidlist, sizeof(uidlist), "dovecot-uidlist");
+	assert_int_equal(count_lines(uidlist), 1 + 8);
+	uid = 1;
+	assert_true(mailbox_expunge(a, &uid, 1, &err));
+	assert_int_equal(count_lines(uidlist), 1 + 8);
+	b = box_open(storage, "INBOX", 0);
+	assert_int_equal(mailbox_count(b), 7);
+	assert_int_equal(mailbox_record(b, 1)->uid, 2);
+	mailbox_close(&b);
+	uid = 2;
+	assert_true(mailbox_expunge(a, &uid, 1, &err));
+	assert_int_equal(count_lines(uidlist), 1 + 6);
+	sync_ok(a, NULL, 0);
+	assert_int_equal(mailbox_count(a), 6);
+	assert_int_equal(mailbox_record(a, 1)->uid, 3);
+	mailbox_close(&a);
+	mail_storage_destroy(&storage);
+}
+
 static void flip_byte(const char *path, off_t off)
 {
 	int fd = open(path, O_RDWR);
@@ -1230,16 +1275,26 @@ static void test_watch(void **state)
 
 	(void)state;
 	assert_true(mailbox_watch_paths(a, paths, 4) >= 2);
-	fd = mailbox_watch_create(a, &err);
+	fd = mailbox_watch_start(a, &err);
 	assert_true(fd >= 0);
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	assert_int_equal(poll(&pfd, 1, 0), 0);
 	b = box_open(storage, "INBOX", MAILBOX_OPEN_SAVE_ONLY);
 	save_msg(b, "Subject: w\n\nw\n");
-	mailbox_close(&b);
 	assert_int_equal(poll(&pfd, 1, 1000), 1);
-	close(fd);
+	/* Stopped and started again: the same descriptor, old events
+	   drained, woken only by new changes. */
+	mailbox_watch_stop(a);
+	assert_int_equal(mailbox_watch_start(a, &err), fd);
+	assert_int_equal(poll(&pfd, 1, 0), 0);
+	mailbox_watch_stop(a);
+	save_msg(b, "Subject: w2\n\nw\n");
+	assert_int_equal(mailbox_watch_start(a, &err), fd);
+	assert_int_equal(poll(&pfd, 1, 0), 0);
+	save_msg(b, "Subject: w3\n\nw\n");
+	assert_int_equal(poll(&pfd, 1, 1000), 1);
+	mailbox_close(&b);
 	mailbox_close(&a);
 	mail_storage_destroy(&storage);
 }
@@ -1347,6 +1402,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_very_dirty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_own_change_trusted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uidlist_compacts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settled_mtime, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_rebuild, setup, teardown),
