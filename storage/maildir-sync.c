@@ -463,14 +463,20 @@ static bool fill_sizes(struct mailbox *box, struct mail_record *rec,
 }
 
 /* Opens rec's file and starts reading it in the background; -1 if it
-   cannot be opened now (read_one_size tries again). */
+   cannot be opened now (read_one_size tries again). Out of descriptors,
+   it clears *ahead_r: the rest are opened one at a time. */
 static int open_ahead(struct mailbox *box, const struct index_view *view,
-		      const struct mail_record *rec)
+		      const struct mail_record *rec, bool *ahead_r)
 {
-	int fd = maildir_open_record(box, view, rec, O_RDONLY);
+	int fd;
 
+	if (!*ahead_r)
+		return -1;
+	fd = maildir_open_record(box, view, rec, O_RDONLY);
 	if (fd >= 0)
 		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+	else if (errno == EMFILE || errno == ENFILE)
+		*ahead_r = false;
 	return fd;
 }
 
@@ -520,6 +526,7 @@ static void read_sizes(struct mailbox *box, struct index_view *view, struct size
 {
 	int ring[MAILDIR_SIZES_READAHEAD];
 	size_t ahead = 0, gone = 0;
+	bool ahead_ok = true;
 
 	if (jobs->count == 0)
 		return;
@@ -528,8 +535,8 @@ static void read_sizes(struct mailbox *box, struct index_view *view, struct size
 		struct mail_record *rec = &view->recs[jobs->jobs[i].rec];
 
 		for (; ahead < jobs->count && ahead < i + MAILDIR_SIZES_READAHEAD; ahead++)
-			ring[ahead % MAILDIR_SIZES_READAHEAD] =
-				open_ahead(box, view, &view->recs[jobs->jobs[ahead].rec]);
+			ring[ahead % MAILDIR_SIZES_READAHEAD] = open_ahead(
+				box, view, &view->recs[jobs->jobs[ahead].rec], &ahead_ok);
 		if (!read_one_size(box, view, rec, ring[i % MAILDIR_SIZES_READAHEAD], ul_dirty)) {
 			rec->uid = 0;
 			gone++;

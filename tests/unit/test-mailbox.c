@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -459,13 +460,14 @@ static void test_file_sizes(void **state)
    first time: every file is read for its sizes, more of them than the
    read-ahead window and in an inode order that is the reverse of the UID
    order, and the sizes learnt are kept in dovecot-uidlist for an index
-   rebuilt later. */
+   rebuilt later. Few descriptors left only shorten the read-ahead. */
 static void test_sizes_first_open(void **state)
 {
 	enum { N = 150 };
 	struct mail_storage *storage = storage_new();
 	struct mailbox *box = box_open(storage, "INBOX", 0);
 	char path[256], index[256];
+	struct rlimit rl, low;
 	FILE *f;
 
 	(void)state;
@@ -480,7 +482,12 @@ static void test_sizes_first_open(void **state)
 			fputs(i % 5 == 0 ? "line\r\n" : "line\n", f);
 		fclose(f);
 	}
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	low = rl;
+	low.rlim_cur = 32;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
 	box = box_open(storage, "INBOX", 0);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
 	assert_int_equal(mailbox_count(box), N);
 	for (int i = 0; i < N; i++) {
 		const struct mail_record *rec = mailbox_record(box, (uint32_t)i + 1);
