@@ -387,7 +387,7 @@ static void uidlist_rebuild(struct mailbox *box, const struct index_view *state,
  * MAILDIR_SIZES_READAHEAD files already opened and their reading started
  * (posix_fadvise WILLNEED). On a cold page cache the disk then serves many
  * requests at once instead of one file after the other, which cut the
- * first open of 50,000 such files from 3 s to about 1 s (bench/imap).
+ * first open of 50,000 such files from 3.1 s to 1.6 s (bench/imap, 1f).
  */
 #define MAILDIR_SIZES_READAHEAD 64
 
