@@ -170,8 +170,10 @@ int maildir_rename_noreplace(int fromfd, const char *from, int tofd, const char 
 /* Opens the file of rec (in state/view names) in new/ or cur/. */
 int maildir_open_record(struct mailbox *box, const struct index_view *view,
 			const struct mail_record *rec, int flags);
-/* Reads a message file once: size and size with CRLF line ends. */
-bool maildir_file_sizes(int fd, uint64_t *psize_r, uint64_t *vsize_r);
+/* Reads a message file once: size and size with CRLF line ends. size_hint
+   is the file's size from fstat() (0 if unknown): a short read reaching
+   it ends the file without one more read() returning 0. */
+bool maildir_file_sizes(int fd, uint64_t size_hint, uint64_t *psize_r, uint64_t *vsize_r);
 
 /* Reloads dovecot-keywords if it changed. */
 bool mailbox_keywords_refresh(struct mailbox *box, struct mailbox_error *err);

@@ -33,6 +33,9 @@ struct scan_entry {
 	/* Index + 1 of the old state's record this entry was copied from
 	   (the file was not read again), 0 if it came from readdir. */
 	uint32_t from_state;
+	/* readdir's inode number (its low 32 bits; 0 if not from readdir),
+	   the order in which files are cheapest to read. */
+	uint32_t ino;
 };
 
 struct scan {
@@ -177,6 +180,7 @@ static bool scan_dir(int dirfd, const char *path, bool in_new, struct scan *scan
 			return mailbox_error_set(err, MAILBOX_ERROR_LIMIT, "%s: too many files",
 						 path);
 		}
+		scan->entries[scan->count - 1].ino = (uint32_t)d->d_ino;
 		errno = 0;
 	}
 	if (errno != 0) {
@@ -191,7 +195,7 @@ static bool scan_dir(int dirfd, const char *path, bool in_new, struct scan *scan
 	return true;
 }
 
-bool maildir_file_sizes(int fd, uint64_t *psize_r, uint64_t *vsize_r)
+bool maildir_file_sizes(int fd, uint64_t size_hint, uint64_t *psize_r, uint64_t *vsize_r)
 {
 	static uint8_t block[65536];
 	uint64_t size = 0, lfs = 0;
@@ -222,6 +226,10 @@ bool maildir_file_sizes(int fd, uint64_t *psize_r, uint64_t *vsize_r)
 			prev_cr = false;
 		}
 		size += (uint64_t)n;
+		/* A short read that reaches the size fstat() gave is the end
+		   of the file: most messages then take one read(), not two. */
+		if (size_hint > 0 && (size_t)n < sizeof(block) && size >= size_hint)
+			break;
 	}
 	*psize_r = size;
 	*vsize_r = size + lfs;
@@ -409,10 +417,52 @@ static void uidlist_rebuild(struct mailbox *box, const struct index_view *state,
 	}
 }
 
-/* Fills the sizes of rec from the file name, the uidlist or the file. */
-static bool fill_sizes(struct mailbox *box, const struct index_view *state, struct mail_record *rec,
-		       const struct maildir_filename *fn, const struct mail_record *old,
-		       bool *ul_dirty)
+/*
+ * Files whose sizes neither their names, the uidlist nor the old index
+ * know (a Maildir another MDA filled, opened for the first time) are read
+ * once, after the scan, by read_sizes: in inode order, with the next
+ * MAILDIR_SIZES_READAHEAD files already opened and their reading started
+ * (posix_fadvise WILLNEED). On a cold page cache the disk then serves many
+ * requests at once instead of one file after the other, which cut the
+ * first open of 50,000 such files from 3.1 s to 1.6 s (bench/imap, 1f).
+ */
+#define MAILDIR_SIZES_READAHEAD 64
+
+struct size_job {
+	uint32_t rec; /* index in the new state's records */
+	uint32_t ino; /* readdir's inode number, low 32 bits */
+};
+
+struct size_jobs {
+	struct size_job *jobs;
+	size_t count;
+	size_t alloc;
+};
+
+static void size_jobs_add(struct size_jobs *jobs, uint32_t rec, uint32_t ino)
+{
+	if (jobs->count == jobs->alloc) {
+		jobs->alloc = jobs->alloc < 256 ? 256 : jobs->alloc * 2;
+		jobs->jobs = i_realloc_array(jobs->jobs, jobs->alloc, sizeof(*jobs->jobs));
+	}
+	jobs->jobs[jobs->count].rec = rec;
+	jobs->jobs[jobs->count].ino = ino;
+	jobs->count++;
+}
+
+static int cmp_size_jobs(const void *a, const void *b)
+{
+	const struct size_job *x = a, *y = b;
+
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return x->rec < y->rec ? -1 : x->rec > y->rec ? 1 : 0;
+}
+
+/* Sets the sizes of rec from the file name, the uidlist or the old
+   record; false if only reading the file can tell (see read_sizes). */
+static bool fill_sizes(struct mailbox *box, struct mail_record *rec,
+		       const struct maildir_filename *fn, const struct mail_record *old)
 {
 	const struct maildir_uidlist_rec *urec = NULL;
 	bool have_p = false, have_v = false;
@@ -444,33 +494,100 @@ static bool fill_sizes(struct mailbox *box, const struct index_view *state, stru
 		vsize = old->vsize;
 		have_v = true;
 	}
-	if (!have_p || !have_v) {
-		int fd = maildir_open_record(box, state, rec, O_RDONLY);
-		struct stat st;
-
-		if (fd < 0)
-			return false;
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-		    !maildir_file_sizes(fd, &psize, &vsize)) {
-			close(fd);
-			return false;
-		}
-		close(fd);
-		rec->internal_date = (int64_t)st.st_mtim.tv_sec;
-		if (urec != NULL) {
-			/* Remember in the uidlist too, as Dovecot does, so a
-			   rebuilt index need not read the file again. */
-			struct maildir_uidlist_rec *w = (struct maildir_uidlist_rec *)urec;
-
-			w->psize = psize;
-			w->vsize = vsize;
-			w->flags |= MAILDIR_UIDLIST_REC_PSIZE | MAILDIR_UIDLIST_REC_VSIZE;
-			*ul_dirty = true;
-		}
-	}
 	rec->psize = psize;
 	rec->vsize = vsize;
+	return have_p && have_v;
+}
+
+/* Opens rec's file and starts reading it in the background; -1 if it
+   cannot be opened now (read_one_size tries again). Out of descriptors,
+   it clears *ahead_r: the rest are opened one at a time. */
+static int open_ahead(struct mailbox *box, const struct index_view *view,
+		      const struct mail_record *rec, bool *ahead_r)
+{
+	int fd;
+
+	if (!*ahead_r)
+		return -1;
+	fd = maildir_open_record(box, view, rec, O_RDONLY);
+	if (fd >= 0)
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+	else if (errno == EMFILE || errno == ENFILE)
+		*ahead_r = false;
+	return fd;
+}
+
+/* Reads the sizes of rec from its file (fd, or opened here if -1) and
+   closes it; false if the file is gone or unreadable. */
+static bool read_one_size(struct mailbox *box, const struct index_view *view,
+			  struct mail_record *rec, int fd, bool *ul_dirty)
+{
+	struct stat st;
+	uint64_t psize, vsize;
+	ssize_t uidx;
+
+	if (fd < 0)
+		fd = maildir_open_record(box, view, rec, O_RDONLY);
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    !maildir_file_sizes(fd, (uint64_t)st.st_size, &psize, &vsize)) {
+		close(fd);
+		return false;
+	}
+	close(fd);
+	rec->internal_date = (int64_t)st.st_mtim.tv_sec;
+	rec->psize = psize;
+	rec->vsize = vsize;
+	uidx = maildir_uidlist_lookup_uid(&box->uidlist, rec->uid);
+	if (uidx >= 0) {
+		/* Remember in the uidlist too, as Dovecot does, so a rebuilt
+		   index need not read the file again. */
+		struct maildir_uidlist_rec *w = &box->uidlist.recs[uidx];
+
+		w->psize = psize;
+		w->vsize = vsize;
+		w->flags |= MAILDIR_UIDLIST_REC_PSIZE | MAILDIR_UIDLIST_REC_VSIZE;
+		*ul_dirty = true;
+	}
 	return true;
+}
+
+/*
+ * Reads the files of jobs for their sizes. Records whose file vanished
+ * since readdir (or cannot be read) are dropped from view, to be found
+ * again by the next sync rather than given a guessed size.
+ */
+static void read_sizes(struct mailbox *box, struct index_view *view, struct size_jobs *jobs,
+		       bool *ul_dirty)
+{
+	int ring[MAILDIR_SIZES_READAHEAD];
+	size_t ahead = 0, gone = 0;
+	bool ahead_ok = true;
+
+	if (jobs->count == 0)
+		return;
+	qsort(jobs->jobs, jobs->count, sizeof(*jobs->jobs), cmp_size_jobs);
+	for (size_t i = 0; i < jobs->count; i++) {
+		struct mail_record *rec = &view->recs[jobs->jobs[i].rec];
+
+		for (; ahead < jobs->count && ahead < i + MAILDIR_SIZES_READAHEAD; ahead++)
+			ring[ahead % MAILDIR_SIZES_READAHEAD] = open_ahead(
+				box, view, &view->recs[jobs->jobs[ahead].rec], &ahead_ok);
+		if (!read_one_size(box, view, rec, ring[i % MAILDIR_SIZES_READAHEAD], ul_dirty)) {
+			rec->uid = 0;
+			gone++;
+		}
+	}
+	if (gone > 0) {
+		size_t kept = 0;
+
+		for (size_t i = 0; i < view->count; i++) {
+			if (view->recs[i].uid != 0)
+				view->recs[kept++] = view->recs[i];
+		}
+		view->count = kept;
+	}
 }
 
 struct sync_stats {
@@ -491,6 +608,7 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 	struct maildir_uidlist_stat ul_st;
 	struct index_view out;
 	struct scan newscan, curscan, moved_scan;
+	struct size_jobs jobs;
 	struct sync_stats ss;
 	bool scan_new, scan_cur, moved = false, ul_rewrite = false, ul_dirty = false;
 	bool had_uidlist, cur_was_current, ok = false;
@@ -508,6 +626,7 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 	scan_init(&newscan);
 	scan_init(&curscan);
 	scan_init(&moved_scan);
+	memset(&jobs, 0, sizeof(jobs));
 
 	/* 1. The uidlist: the UID truth. */
 	r = maildir_uidlist_read(ul, box->uidlist_path,
@@ -787,12 +906,8 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 				rec->save_date = state_valid ? now : INDEX_DATE_UNKNOWN;
 				changed = true;
 			}
-			if (!fill_sizes(box, &out, rec, &fn, old, &ul_dirty)) {
-				/* Gone between readdir and open: leave it to the
-				   next sync rather than guess its size. */
-				out.count--;
-				continue;
-			}
+			if (!fill_sizes(box, rec, &fn, old))
+				size_jobs_add(&jobs, (uint32_t)(out.count - 1), e->ino);
 			if (e->in_new && (first_recent == 0 || e->uid < first_recent) &&
 			    !state_valid)
 				first_recent = e->uid;
@@ -802,6 +917,9 @@ static bool full_sync(struct mailbox *box, struct index_view *state, bool state_
 			changed = true;
 			oi++;
 		}
+		read_sizes(box, &out, &jobs, &ul_dirty);
+		free(jobs.jobs);
+		memset(&jobs, 0, sizeof(jobs));
 		if (changed)
 			out.hdr.highest_modseq = new_modseq;
 	}
@@ -900,6 +1018,7 @@ out:
 	scan_deinit(&newscan);
 	scan_deinit(&curscan);
 	scan_deinit(&moved_scan);
+	free(jobs.jobs);
 	return ok;
 }
 

@@ -6,17 +6,25 @@
 #   (2) FETCH 1:* (ENVELOPE BODYSTRUCTURE), warm (after one run has filled
 #       each server's cache);
 #   (4) 1,000 APPENDs, one at a time with synchronizing literals (three
-#       rounds, the servers taking turns).
+#       rounds, the servers taking turns);
+#   (1f) "first open": SELECT + FETCH 1:* (UID FLAGS RFC822.SIZE) on a
+#       second Maildir of the same N messages whose names lack ,S= and ,W=,
+#       with no dovecot-uidlist and no index of either server (a Maildir as
+#       procmail or maildrop leave it), once with the page cache dropped
+#       and once with the files cached, each FIRST_RUNS times.
 # Writes every figure and the Dovecot/roost ratios (above 1: roost is
-# faster) to bench/imap/RESULTS.md. Runs as root; scratch directory
+# faster) to bench/imap/RESULTS.md: (1), (2) and (4) replace the file, (1f)
+# replaces (or adds) its own section in it. Runs as root; scratch directory
 # $BENCH_ROOT (default /tmp/roost-bench-imap), deleted and re-created.
 #
 # Environment (all optional):
 #   N=50000          messages in the mailbox
 #   RUNS=5           warm runs per measurement (the median is reported)
 #   APPENDS=1000     messages appended in (4)
+#   PARTS="sized firstopen"   "sized": (1), (2) and (4); "firstopen": (1f)
+#   FIRST_RUNS=3     rounds of (1f) (the median is reported)
 #   SKIP_BUILD=1     use the existing build/release
-#   KEEP_MAILDIR=1   reuse $BENCH_ROOT/mail if it holds N messages
+#   KEEP_MAILDIR=1   reuse the Maildirs under $BENCH_ROOT/mail that hold N messages
 #   RESULTS=FILE     default bench/imap/RESULTS.md
 set -euo pipefail
 
@@ -26,13 +34,19 @@ ROOT=${BENCH_ROOT:-/tmp/roost-bench-imap}
 N=${N:-50000}
 RUNS=${RUNS:-5}
 APPENDS=${APPENDS:-1000}
+PARTS=${PARTS:-"sized firstopen"}
+FIRST_RUNS=${FIRST_RUNS:-3}
 RESULTS=${RESULTS:-$here/RESULTS.md}
 BUILD=$top/build/release
 PY=/usr/bin/python3
 DC_PORT=${DC_PORT:-14143}
 RO_PORT=${RO_PORT:-24143}
 USER_NAME=bench
+# The user of (1f), whose Maildir has no sizes in its file names.
+NS_USER=nosizes
 PASS=benchpass
+
+want() { [[ " $PARTS " == *" $1 "* ]]; }
 
 log() { printf '%s [imap-bench] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() {
@@ -74,20 +88,30 @@ trap stop_all EXIT
 stop_all
 
 MAIL=$ROOT/mail/$USER_NAME
-if [ -n "${KEEP_MAILDIR:-}" ] && [ -d "$MAIL/cur" ] &&
-	[ "$(find "$MAIL/cur" -type f | wc -l)" = "$N" ]; then
-	log "reusing the Maildir in $MAIL"
+NS_MAIL=$ROOT/mail/$NS_USER
+if [ -n "${KEEP_MAILDIR:-}" ]; then
 	rm -rf "$ROOT"/dovecot "$ROOT"/roost "$ROOT"/bin
+	for m in "$MAIL" "$NS_MAIL"; do
+		if [ -d "$m/cur" ] && [ "$(find "$m/cur" -type f | wc -l)" = "$N" ]; then
+			log "reusing the Maildir in $m"
+		else
+			rm -rf "$m"
+		fi
+	done
 else
 	rm -rf "$ROOT"
 fi
 mkdir -p "$ROOT"/dovecot/run "$ROOT"/roost/run "$ROOT"/roost/state "$ROOT"/home/$USER_NAME \
-	"$ROOT"/bin "$ROOT"/mail
+	"$ROOT"/home/$NS_USER "$ROOT"/bin "$ROOT"/mail
 chmod 755 "$ROOT" "$ROOT"/dovecot "$ROOT"/roost
 cc -O2 -o "$ROOT"/bin/imapbench "$here"/imapbench.c
-if [ ! -d "$MAIL/cur" ]; then
+if want sized && [ ! -d "$MAIL/cur" ]; then
 	log "writing $N messages into $MAIL"
 	$PY "$here"/mkmaildir.py "$MAIL" "$N" "$ROOT"/sample.eml
+fi
+if want firstopen && [ ! -d "$NS_MAIL/cur" ]; then
+	log "writing $N messages without sizes in their names into $NS_MAIL"
+	$PY "$here"/mkmaildir.py "$NS_MAIL" "$N" "$ROOT"/sample.eml --no-sizes
 fi
 [ -f "$ROOT"/sample.eml ] || $PY -c "
 import sys; sys.path.insert(0, '$here'); import mkmaildir, random
@@ -97,8 +121,10 @@ chown -R vmail:vmail "$ROOT"/mail "$ROOT"/home
 # (they rescan it): let the fresh Maildir settle first.
 sleep 3
 
-printf '%s:{PLAIN}%s:%d:%d::%s/home/%s::\n' "$USER_NAME" "$PASS" "$VMAIL_UID" "$VMAIL_GID" \
-	"$ROOT" "$USER_NAME" >"$ROOT"/users
+for u in "$USER_NAME" "$NS_USER"; do
+	printf '%s:{PLAIN}%s:%d:%d::%s/home/%s::\n' "$u" "$PASS" "$VMAIL_UID" "$VMAIL_GID" \
+		"$ROOT" "$u"
+done >"$ROOT"/users
 chown root:roost "$ROOT"/users
 chmod 644 "$ROOT"/users
 
@@ -236,73 +262,166 @@ measure() { # NAME PORT INDEX_GLOB -> sets cold/warm/env/append figures in NAME_
 	true
 }
 
-rm -rf "$MAIL"/.AppendBench*
-sync
-deleted_at=$(date +%s)
-log "starting Dovecot"
-dovecot -c "$ROOT"/dovecot/dovecot.conf
-wait_port $DC_PORT
-measure dc $DC_PORT 'dovecot.index*'
-stop_all
-
-log "starting roost"
-"$BUILD"/sbin/roost -c "$ROOT"/roost/roost.conf --defaults "$ROOT"/roost/defaults
-wait_port $RO_PORT
-measure ro $RO_PORT 'roost.index*'
-
-# (4) APPEND: both servers up, rounds alternating, each into a fresh
-# Maildir++ folder made here (CREATE is not measured). ext4 avoids inodes
-# freed in the last 30 seconds and allocates slowly while many are, so no
-# folder is removed until the end and the first round waits for that.
-dovecot -c "$ROOT"/dovecot/dovecot.conf
-wait_port $DC_PORT
-wait=$((deleted_at + 35 - $(date +%s)))
-[ "$wait" -gt 0 ] && sleep "$wait"
-dc_appends="" ro_appends=""
-for round in 1 2 3; do
-	for name in dc ro; do
-		port=$DC_PORT
-		[ $name = ro ] && port=$RO_PORT
-		box=AppendBench$name$round
-		mkdir -p "$MAIL/.$box/cur" "$MAIL/.$box/new" "$MAIL/.$box/tmp"
-		touch "$MAIL/.$box/maildirfolder"
-		chown -R vmail:vmail "$MAIL/.$box"
-		sync
-		log "$name: $APPENDS APPENDs, round $round"
-		out=$(bench "$port" "@append $APPENDS $ROOT/sample.eml $box")
-		grep -q FAILED <<<"$out" && die "$name: an APPEND failed: $out"
-		eval "${name}_appends+=\"$(secs_of "$out" "APPEND x") \""
-	done
-done
-dc_append=$(tr ' ' '\n' <<<"$dc_appends" | grep . | median)
-ro_append=$(tr ' ' '\n' <<<"$ro_appends" | grep . | median)
-stop_all
-rm -rf "$MAIL"/.AppendBench*
-
 ratio() { awk -v d="$1" -v r="$2" 'BEGIN { printf "%.2f", (r > 0 ? d / r : 0) }'; }
 ms() { awk -v s="$1" 'BEGIN { printf "%.1f ms", s * 1000 }'; }
-{
-	echo "# IMAP message benchmarks: roost vs Dovecot"
-	echo
-	echo "Measured by \`bench/imap/run.sh\` on $(date -u +%Y-%m-%d), $(nproc) CPUs,"
-	echo "$(dovecot --version | head -1 | sed 's/^/Dovecot /') from Debian, roost $(git -C "$top" rev-parse --short HEAD)."
-	echo "One Maildir of $N messages (70 % text/plain, 20 % multipart/alternative,"
-	echo "10 % multipart/mixed with a base64 attachment; sizes in the file names),"
-	echo "served in turn by each server with its defaults. Times are client-side wall"
-	echo "clock from sending the command to its tagged OK (\`imapbench\`), median of $RUNS"
-	echo "warm runs. Ratio = Dovecot / roost (above 1: roost is faster)."
-	echo
-	echo "| measure | Dovecot | roost | ratio | target |"
-	echo "|---|---|---|---|---|"
-	echo "| (1) SELECT + FETCH 1:* (UID FLAGS RFC822.SIZE), cold (no index) | $(ms "$dc_cold") | $(ms "$ro_cold") | $(ratio "$dc_cold" "$ro_cold") | ≤ 200 ms |"
-	echo "| (1) SELECT + FETCH 1:* (UID FLAGS RFC822.SIZE), warm | $(ms "$dc_warm") | $(ms "$ro_warm") | $(ratio "$dc_warm" "$ro_warm") | ≤ 30 ms |"
-	echo "| (2) FETCH 1:* (ENVELOPE BODYSTRUCTURE), first (filling the cache) | $(ms "$dc_env_first") | $(ms "$ro_env_first") | $(ratio "$dc_env_first" "$ro_env_first") | |"
-	echo "| (2) FETCH 1:* (ENVELOPE BODYSTRUCTURE), warm | $(ms "$dc_env") | $(ms "$ro_env") | $(ratio "$dc_env" "$ro_env") | ratio ≥ 2 |"
-	echo "| (4) $APPENDS APPENDs, one at a time (median of 3 rounds) | $(ms "$dc_append") | $(ms "$ro_append") | $(ratio "$dc_append" "$ro_append") | ratio ≥ 2 |"
-	echo
-	echo "Warm runs (seconds): Dovecot SELECT+FETCH $dc_warm_runs; roost $ro_warm_runs;"
-	echo "Dovecot ENVELOPE/BODYSTRUCTURE $dc_env_runs; roost $ro_env_runs;"
-	echo "Dovecot APPENDs $dc_appends; roost $ro_appends."
-} >"$RESULTS"
-log "wrote $RESULTS"
-cat "$RESULTS"
+
+if want sized; then
+	rm -rf "$MAIL"/.AppendBench*
+	sync
+	deleted_at=$(date +%s)
+	log "starting Dovecot"
+	dovecot -c "$ROOT"/dovecot/dovecot.conf
+	wait_port $DC_PORT
+	measure dc $DC_PORT 'dovecot.index*'
+	stop_all
+
+	log "starting roost"
+	"$BUILD"/sbin/roost -c "$ROOT"/roost/roost.conf --defaults "$ROOT"/roost/defaults
+	wait_port $RO_PORT
+	measure ro $RO_PORT 'roost.index*'
+
+	# (4) APPEND: both servers up, rounds alternating, each into a fresh
+	# Maildir++ folder made here (CREATE is not measured). ext4 avoids inodes
+	# freed in the last 30 seconds and allocates slowly while many are, so no
+	# folder is removed until the end and the first round waits for that.
+	dovecot -c "$ROOT"/dovecot/dovecot.conf
+	wait_port $DC_PORT
+	wait=$((deleted_at + 35 - $(date +%s)))
+	[ "$wait" -gt 0 ] && sleep "$wait"
+	dc_appends="" ro_appends=""
+	for round in 1 2 3; do
+		for name in dc ro; do
+			port=$DC_PORT
+			[ $name = ro ] && port=$RO_PORT
+			box=AppendBench$name$round
+			mkdir -p "$MAIL/.$box/cur" "$MAIL/.$box/new" "$MAIL/.$box/tmp"
+			touch "$MAIL/.$box/maildirfolder"
+			chown -R vmail:vmail "$MAIL/.$box"
+			sync
+			log "$name: $APPENDS APPENDs, round $round"
+			out=$(bench "$port" "@append $APPENDS $ROOT/sample.eml $box")
+			grep -q FAILED <<<"$out" && die "$name: an APPEND failed: $out"
+			eval "${name}_appends+=\"$(secs_of "$out" "APPEND x") \""
+		done
+	done
+	dc_append=$(tr ' ' '\n' <<<"$dc_appends" | grep . | median)
+	ro_append=$(tr ' ' '\n' <<<"$ro_appends" | grep . | median)
+	stop_all
+	rm -rf "$MAIL"/.AppendBench*
+
+	{
+		echo "# IMAP message benchmarks: roost vs Dovecot"
+		echo
+		echo "Measured by \`bench/imap/run.sh\` on $(date -u +%Y-%m-%d), $(nproc) CPUs,"
+		echo "$(dovecot --version | head -1 | sed 's/^/Dovecot /') from Debian, roost $(git -C "$top" rev-parse --short HEAD)."
+		echo "One Maildir of $N messages (70 % text/plain, 20 % multipart/alternative,"
+		echo "10 % multipart/mixed with a base64 attachment; sizes in the file names),"
+		echo "served in turn by each server with its defaults. Times are client-side wall"
+		echo "clock from sending the command to its tagged OK (\`imapbench\`), median of $RUNS"
+		echo "warm runs. Ratio = Dovecot / roost (above 1: roost is faster)."
+		echo
+		echo "| measure | Dovecot | roost | ratio | target |"
+		echo "|---|---|---|---|---|"
+		echo "| (1) SELECT + FETCH 1:* (UID FLAGS RFC822.SIZE), cold (no index) | $(ms "$dc_cold") | $(ms "$ro_cold") | $(ratio "$dc_cold" "$ro_cold") | ≤ 200 ms |"
+		echo "| (1) SELECT + FETCH 1:* (UID FLAGS RFC822.SIZE), warm | $(ms "$dc_warm") | $(ms "$ro_warm") | $(ratio "$dc_warm" "$ro_warm") | ≤ 30 ms |"
+		echo "| (2) FETCH 1:* (ENVELOPE BODYSTRUCTURE), first (filling the cache) | $(ms "$dc_env_first") | $(ms "$ro_env_first") | $(ratio "$dc_env_first" "$ro_env_first") | |"
+		echo "| (2) FETCH 1:* (ENVELOPE BODYSTRUCTURE), warm | $(ms "$dc_env") | $(ms "$ro_env") | $(ratio "$dc_env" "$ro_env") | ratio ≥ 2 |"
+		echo "| (4) $APPENDS APPENDs, one at a time (median of 3 rounds) | $(ms "$dc_append") | $(ms "$ro_append") | $(ratio "$dc_append" "$ro_append") | ratio ≥ 2 |"
+		echo
+		echo "Warm runs (seconds): Dovecot SELECT+FETCH $dc_warm_runs; roost $ro_warm_runs;"
+		echo "Dovecot ENVELOPE/BODYSTRUCTURE $dc_env_runs; roost $ro_env_runs;"
+		echo "Dovecot APPENDs $dc_appends; roost $ro_appends."
+	} >"$RESULTS"
+	log "wrote $RESULTS"
+	cat "$RESULTS"
+fi
+
+# (1f) First open of a Maildir without sizes in its names. Before every
+# session each file at the Maildir's top is deleted (dovecot-uidlist,
+# dovecot-uidvalidity*, dovecot.index*, roost.index*, dovecot-keywords...);
+# cur/ stays as it is. The uidlist goes too: it is shared by both servers,
+# and the sizes one of them learnt would be stored in it and spare the
+# other the reading.
+if want firstopen; then
+	first_open() { # NAME PORT CACHE -> appends SELECT+FETCH seconds to NAME_CACHE
+		local name=$1 port=$2 cache=$3 out sel fetch
+		find "$NS_MAIL" -maxdepth 1 -type f -delete
+		sync
+		if [ "$cache" = dropped ]; then
+			echo 3 >/proc/sys/vm/drop_caches
+		else
+			find "$NS_MAIL/cur" -type f -print0 | xargs -0 cat >/dev/null
+		fi
+		log "$name: first open, page cache $cache"
+		out=$("$ROOT"/bin/imapbench 127.0.0.1 "$port" "$NS_USER" "$PASS" "$SEL" "$FAST")
+		grep -q FAILED <<<"$out" && die "$name: a command failed: $out"
+		sel=$(secs_of "$out" "$SEL")
+		fetch=$(secs_of "$out" "$FAST")
+		eval "${name}_$cache+=\"$(awk -v a="$sel" -v b="$fetch" 'BEGIN { printf "%.4f", a + b }') \""
+		eval "${name}_bytes=$(awk -F'\t' -v c="$FAST" 'index($4, c) { print $3; exit }' <<<"$out")"
+	}
+	load=$(cut -d' ' -f1-3 /proc/loadavg)
+	log "starting both servers (load average $load)"
+	dovecot -c "$ROOT"/dovecot/dovecot.conf
+	"$BUILD"/sbin/roost -c "$ROOT"/roost/roost.conf --defaults "$ROOT"/roost/defaults
+	wait_port $DC_PORT
+	wait_port $RO_PORT
+	dc_dropped="" ro_dropped="" dc_cached="" ro_cached="" dc_second="" ro_second=""
+	for round in $(seq "$FIRST_RUNS"); do
+		for name in dc ro; do
+			port=$DC_PORT
+			[ $name = ro ] && port=$RO_PORT
+			first_open $name $port dropped
+			first_open $name $port cached
+			# The same session again: what the first open saved.
+			out=$("$ROOT"/bin/imapbench 127.0.0.1 "$port" "$NS_USER" "$PASS" "$SEL" "$FAST")
+			eval "${name}_second+=\"$(awk -v a="$(secs_of "$out" "$SEL")" \
+				-v b="$(secs_of "$out" "$FAST")" 'BEGIN { printf "%.4f", a + b }') \""
+		done
+	done
+	stop_all
+	for v in dc_dropped ro_dropped dc_cached ro_cached dc_second ro_second; do
+		eval "${v}_med=$(tr ' ' '\n' <<<"${!v}" | grep . | median)"
+	done
+	secs() { awk -v s="$1" 'BEGIN { printf "%.2f s", s }'; }
+	head="## (1f) First open of a Maildir without sizes in its names"
+	{
+		echo "$head"
+		echo
+		echo "Measured by \`PARTS=firstopen bench/imap/run.sh\` on $(date -u +%Y-%m-%d), $(nproc) CPUs,"
+		echo "load average $load at the start, $(dovecot --version | head -1 | sed 's/^/Dovecot /'),"
+		echo "roost $(git -C "$top" rev-parse --short HEAD). SELECT INBOX + FETCH 1:* (UID FLAGS"
+		echo "RFC822.SIZE) on the same $N messages as above, in a Maildir whose names"
+		echo "lack ,S= and ,W= and that has nothing but cur/, new/ and tmp/: before every"
+		echo "session, every file at its top is deleted, the shared dovecot-uidlist"
+		echo "included (Dovecot stores the sizes it learnt there, which would spare"
+		echo "roost the reading). So both servers open it as procmail or maildrop leave"
+		echo "it and must read every file to count its lines for RFC822.SIZE. \"Page"
+		echo "cache dropped\": \`sync; echo 3 > /proc/sys/vm/drop_caches\` just before the"
+		echo "session (files, directories and the servers' own binaries come from the"
+		echo "disk); \"files cached\": every file read once just before. \"Second open\":"
+		echo "the same session again right after, served from what the first one saved."
+		echo "Median of $FIRST_RUNS rounds, the servers taking turns; ratio = Dovecot / roost."
+		echo
+		echo "| measure | Dovecot | roost | ratio | target |"
+		echo "|---|---|---|---|---|"
+		echo "| (1f) first open, page cache dropped | $(secs "$dc_dropped_med") | $(secs "$ro_dropped_med") | $(ratio "$dc_dropped_med" "$ro_dropped_med") | ≤ 2.5 s |"
+		echo "| (1f) first open, files cached | $(secs "$dc_cached_med") | $(secs "$ro_cached_med") | $(ratio "$dc_cached_med" "$ro_cached_med") | ≤ 2.5 s |"
+		echo "| (1f) second open | $(ms "$dc_second_med") | $(ms "$ro_second_med") | $(ratio "$dc_second_med" "$ro_second_med") | |"
+		echo
+		echo "Runs (seconds): Dovecot dropped $dc_dropped; cached $dc_cached; second $dc_second;"
+		echo "roost dropped $ro_dropped; cached $ro_cached; second $ro_second."
+		echo "FETCH response bytes: Dovecot $dc_bytes, roost $ro_bytes."
+	} >"$ROOT"/firstopen.md
+	# Replace the section in RESULTS (up to the next "## " heading), or add it.
+	touch "$RESULTS"
+	awk -v sec="$ROOT"/firstopen.md -v head="$head" '
+		function put(l) { while ((getline l < sec) > 0) print l; done = 1 }
+		$0 == head { put(); skip = 1; next }
+		skip && /^## / { skip = 0; print "" }
+		!skip { print }
+		END { if (!done) { if (NR > 0) print ""; put() } }' "$RESULTS" >"$ROOT"/results.new
+	cat "$ROOT"/results.new >"$RESULTS"
+	log "wrote the first-open section of $RESULTS"
+	cat "$ROOT"/firstopen.md
+fi

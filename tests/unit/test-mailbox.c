@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -416,6 +417,100 @@ static void test_foreign_changes(void **state)
 	assert_int_equal(ch.new_count, 3);
 	assert_int_equal(ch.changed_count + ch.expunged_count, 0);
 	mailbox_changes_free(&ch);
+	mailbox_close(&box);
+	mail_storage_destroy(&storage);
+}
+
+/* maildir_file_sizes: a CR ending one 64 KiB block and its LF starting the
+   next is one CRLF; the size hint ends reading early only when it is right. */
+static void test_file_sizes(void **state)
+{
+	static char data[65536 + 8];
+	uint64_t hints[] = {0, 65539, 10, 70000};
+	uint64_t psize, vsize;
+	char path[256];
+	int fd;
+
+	(void)state;
+	memset(data, 'a', 65535);
+	memcpy(data + 65535, "\r\nx\n", 4);
+	snprintf(path, sizeof(path), "%s/big", base);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, 65539), 65539);
+	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
+		assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+		assert_true(maildir_file_sizes(fd, hints[i], &psize, &vsize));
+		assert_int_equal(psize, 65539);
+		assert_int_equal(vsize, 65540);
+	}
+	/* Short files, hint right, too small (it grew) or too large. */
+	assert_int_equal(ftruncate(fd, 0), 0);
+	assert_int_equal(pwrite(fd, "a\nb\r\n", 5, 0), 5);
+	for (uint64_t hint = 0; hint < 8; hint++) {
+		assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+		assert_true(maildir_file_sizes(fd, hint, &psize, &vsize));
+		assert_int_equal(psize, 5);
+		assert_int_equal(vsize, 6);
+	}
+	close(fd);
+}
+
+/* A Maildir another MDA filled (names without S= and W=), opened for the
+   first time: every file is read for its sizes, more of them than the
+   read-ahead window and in an inode order that is the reverse of the UID
+   order, and the sizes learnt are kept in dovecot-uidlist for an index
+   rebuilt later. Few descriptors left only shorten the read-ahead. */
+static void test_sizes_first_open(void **state)
+{
+	enum { N = 150 };
+	struct mail_storage *storage = storage_new();
+	struct mailbox *box = box_open(storage, "INBOX", 0);
+	char path[256], index[256];
+	struct rlimit rl, low;
+	FILE *f;
+
+	(void)state;
+	mailbox_close(&box);
+	/* Last name first: inodes usually come out in the reverse order. */
+	for (int i = N - 1; i >= 0; i--) {
+		path_in(path, sizeof(path), "cur/%d.M%dP1.mda:2,%s", 1700000000 + i, i,
+			i % 3 == 0 ? "S" : "");
+		f = fopen(path, "w");
+		assert_non_null(f);
+		for (int l = 0; l < i; l++)
+			fputs(i % 5 == 0 ? "line\r\n" : "line\n", f);
+		fclose(f);
+	}
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	low = rl;
+	low.rlim_cur = 32;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	box = box_open(storage, "INBOX", 0);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	assert_int_equal(mailbox_count(box), N);
+	for (int i = 0; i < N; i++) {
+		const struct mail_record *rec = mailbox_record(box, (uint32_t)i + 1);
+
+		assert_int_equal(rec->uid, i + 1);
+		assert_int_equal(rec->psize, (uint64_t)i * (i % 5 == 0 ? 6 : 5));
+		assert_int_equal(rec->vsize, (uint64_t)i * 6);
+		assert_int_equal(rec->flags, i % 3 == 0 ? MAIL_SEEN : 0);
+	}
+	mailbox_close(&box);
+
+	/* The index lost, every file emptied: the uidlist still knows. */
+	path_in(index, sizeof(index), "roost.index");
+	assert_int_equal(unlink(index), 0);
+	for (int i = 0; i < N; i++) {
+		path_in(path, sizeof(path), "cur/%d.M%dP1.mda:2,%s", 1700000000 + i, i,
+			i % 3 == 0 ? "S" : "");
+		assert_int_equal(truncate(path, 0), 0);
+	}
+	box = box_open(storage, "INBOX", 0);
+	assert_int_equal(mailbox_count(box), N);
+	assert_int_equal(mailbox_record(box, N)->psize, (uint64_t)(N - 1) * 5);
+	assert_int_equal(mailbox_record(box, N)->vsize, (uint64_t)(N - 1) * 6);
 	mailbox_close(&box);
 	mail_storage_destroy(&storage);
 }
@@ -1405,6 +1500,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_uidlist_compacts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settled_mtime, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_sizes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sizes_first_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_rebuild, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_uidvalidity_change_seen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_crash_each_step, setup, teardown),
