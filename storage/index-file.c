@@ -318,6 +318,28 @@ static bool changed_under(int fd, const char *path, const struct stat *before)
 	       at.st_dev != before->st_dev;
 }
 
+/* Opens the index at path for reading: the descriptor, -1 with err set,
+   or -2 if there is no index. */
+static int open_index(const char *path, struct stat *st_r, struct mailbox_error *err)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return -2;
+		mailbox_error_errno(err, errno, "open(%s) failed", path);
+		return -1;
+	}
+	if (fstat(fd, st_r) < 0 || !S_ISREG(st_r->st_mode) ||
+	    (uint64_t)st_r->st_size > INDEX_FILE_MAX) {
+		close(fd);
+		mailbox_error_set(err, MAILBOX_ERROR_TEMP, "%s: not a regular file or too large",
+				  path);
+		return -1;
+	}
+	return fd;
+}
+
 /* One try of index_file_read; *retry_r says a failure was a writer's
    doing and a new try will do. */
 static int read_once(struct index_view *view, const char *path, struct index_file_stat *st_r,
@@ -330,19 +352,9 @@ static int read_once(struct index_view *view, const char *path, struct index_fil
 	int fd;
 
 	*retry_r = false;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		mailbox_error_errno(err, errno, "open(%s) failed", path);
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > INDEX_FILE_MAX) {
-		close(fd);
-		mailbox_error_set(err, MAILBOX_ERROR_TEMP, "%s: not a regular file or too large",
-				  path);
-		return -1;
-	}
+	fd = open_index(path, &st, err);
+	if (fd < 0)
+		return fd == -2 ? 0 : -1;
 	data = i_malloc((size_t)st.st_size + 1);
 	ok = read_full(fd, data, (size_t)st.st_size);
 	if (ok)
@@ -385,18 +397,9 @@ int index_file_read_header(const char *path, struct index_header *hdr_r, struct 
 	int fd;
 
 	for (int tries = 0;; tries++) {
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-		if (fd < 0) {
-			if (errno == ENOENT)
-				return 0;
-			mailbox_error_errno(err, errno, "open(%s) failed", path);
-			return -1;
-		}
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			close(fd);
-			mailbox_error_set(err, MAILBOX_ERROR_TEMP, "%s: not a regular file", path);
-			return -1;
-		}
+		fd = open_index(path, &st, err);
+		if (fd < 0)
+			return fd == -2 ? 0 : -1;
 		ok = read_full(fd, hdr_r, sizeof(*hdr_r));
 		if (!ok)
 			mailbox_error_set(&why, MAILBOX_ERROR_TEMP, "unreadable header");
