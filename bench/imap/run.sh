@@ -264,6 +264,8 @@ measure() { # NAME PORT INDEX_GLOB -> sets cold/warm/env/append figures in NAME_
 
 ratio() { awk -v d="$1" -v r="$2" 'BEGIN { printf "%.2f", (r > 0 ? d / r : 0) }'; }
 ms() { awk -v s="$1" 'BEGIN { printf "%.1f ms", s * 1000 }'; }
+# One row of a results table: row LABEL FORMAT DOVECOT ROOST TARGET.
+row() { echo "| $1 | $($2 "$3") | $($2 "$4") | $(ratio "$3" "$4") | $5 |"; }
 
 if want sized; then
 	rm -rf "$MAIL"/.AppendBench*
@@ -322,11 +324,11 @@ if want sized; then
 		echo
 		echo "| measure | Dovecot | roost | ratio | target |"
 		echo "|---|---|---|---|---|"
-		echo "| (1) SELECT + FETCH 1:* (UID FLAGS RFC822.SIZE), cold (no index) | $(ms "$dc_cold") | $(ms "$ro_cold") | $(ratio "$dc_cold" "$ro_cold") | ≤ 200 ms |"
-		echo "| (1) SELECT + FETCH 1:* (UID FLAGS RFC822.SIZE), warm | $(ms "$dc_warm") | $(ms "$ro_warm") | $(ratio "$dc_warm" "$ro_warm") | ≤ 30 ms |"
-		echo "| (2) FETCH 1:* (ENVELOPE BODYSTRUCTURE), first (filling the cache) | $(ms "$dc_env_first") | $(ms "$ro_env_first") | $(ratio "$dc_env_first" "$ro_env_first") | |"
-		echo "| (2) FETCH 1:* (ENVELOPE BODYSTRUCTURE), warm | $(ms "$dc_env") | $(ms "$ro_env") | $(ratio "$dc_env" "$ro_env") | ratio ≥ 2 |"
-		echo "| (4) $APPENDS APPENDs, one at a time (median of 3 rounds) | $(ms "$dc_append") | $(ms "$ro_append") | $(ratio "$dc_append" "$ro_append") | ratio ≥ 2 |"
+		row "(1) SELECT + FETCH 1:* (UID FLAGS RFC822.SIZE), cold (no index)" ms "$dc_cold" "$ro_cold" "≤ 200 ms"
+		row "(1) SELECT + FETCH 1:* (UID FLAGS RFC822.SIZE), warm" ms "$dc_warm" "$ro_warm" "≤ 30 ms"
+		row "(2) FETCH 1:* (ENVELOPE BODYSTRUCTURE), first (filling the cache)" ms "$dc_env_first" "$ro_env_first" ""
+		row "(2) FETCH 1:* (ENVELOPE BODYSTRUCTURE), warm" ms "$dc_env" "$ro_env" "ratio ≥ 2"
+		row "(4) $APPENDS APPENDs, one at a time (median of 3 rounds)" ms "$dc_append" "$ro_append" "ratio ≥ 2"
 		echo
 		echo "Warm runs (seconds): Dovecot SELECT+FETCH $dc_warm_runs; roost $ro_warm_runs;"
 		echo "Dovecot ENVELOPE/BODYSTRUCTURE $dc_env_runs; roost $ro_env_runs;"
@@ -405,9 +407,9 @@ if want firstopen; then
 		echo
 		echo "| measure | Dovecot | roost | ratio | target |"
 		echo "|---|---|---|---|---|"
-		echo "| (1f) first open, page cache dropped | $(secs "$dc_dropped_med") | $(secs "$ro_dropped_med") | $(ratio "$dc_dropped_med" "$ro_dropped_med") | ≤ 2.5 s |"
-		echo "| (1f) first open, files cached | $(secs "$dc_cached_med") | $(secs "$ro_cached_med") | $(ratio "$dc_cached_med" "$ro_cached_med") | ≤ 2.5 s |"
-		echo "| (1f) second open | $(ms "$dc_second_med") | $(ms "$ro_second_med") | $(ratio "$dc_second_med" "$ro_second_med") | |"
+		row "(1f) first open, page cache dropped" secs "$dc_dropped_med" "$ro_dropped_med" "≤ 2.5 s"
+		row "(1f) first open, files cached" secs "$dc_cached_med" "$ro_cached_med" "≤ 2.5 s"
+		row "(1f) second open" ms "$dc_second_med" "$ro_second_med" ""
 		echo
 		echo "Runs (seconds): Dovecot dropped $dc_dropped; cached $dc_cached; second $dc_second;"
 		echo "roost dropped $ro_dropped; cached $ro_cached; second $ro_second."
