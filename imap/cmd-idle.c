@@ -124,6 +124,8 @@ void cmd_idle(struct imap_cmd *cmd)
 			idle.watch_io = io_add(idle.watch_fd, EPOLLIN, idle_watch, NULL);
 	}
 	idle_schedule_recheck();
+	/* Waiting is what IDLE is for: give the heap back now. */
+	imap_client_trim_heap(NULL);
 	if (client->set->imap_idle_notify_interval > 0)
 		idle.notify_to = timeout_add_repeat(
 			(unsigned int)client->set->imap_idle_notify_interval, idle_notify, NULL);

@@ -140,6 +140,10 @@ void imap_cmd_ok(struct imap_cmd *cmd, const char *text);
 struct imap_cmd *imap_command_take_input(struct imap_cmd *cmd, bool (*input)(struct imap_cmd *cmd));
 /* A command that took over the input is finished; frees it. */
 void imap_command_done(struct imap_cmd *cmd);
+/* Returns the heap's unused pages to the system (malloc_trim); runs by
+   itself a second after the last command. ctx is unused (a timeout
+   callback). */
+void imap_client_trim_heap(void *ctx);
 /* Goes on with pipelined input (after a long command finished). */
 void imap_client_resume(struct imap_client *client);
 /* Ends the session after the queued output with the logout line. */
