@@ -45,7 +45,9 @@ int lock_file_acquire(const char *path, enum lock_mode mode, unsigned int timeou
 	int fd;
 
 	*lock_r = NULL;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+	/* Read-only: flock() needs no more, and closing a descriptor open for
+	   writing would wake every IDLE watching the directory (IN_CLOSE_WRITE). */
+	fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd < 0) {
 		mailbox_error_errno(err, errno, "open(%s) failed", path);
 		return -1;

@@ -1220,12 +1220,17 @@ int mailbox_watch_start(struct mailbox *box, struct mailbox_error *err)
 	while (read(watch_fd, drain, sizeof(drain)) > 0)
 		;
 	for (size_t i = 0; i < n; i++) {
-		uint32_t mask = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO;
+		uint32_t mask = IN_CREATE | IN_DELETE | IN_MOVED_TO;
 		int wd;
 
-		/* dovecot-uidlist grows by appends. */
-		if (strcmp(paths[i], box->control_dir) == 0)
-			mask |= IN_MODIFY | IN_CLOSE_WRITE;
+		if (strcmp(paths[i], box->new_path) == 0 || strcmp(paths[i], box->cur_path) == 0)
+			mask |= IN_MOVED_FROM;
+		else
+			/* dovecot-uidlist grows by appends; the index is swapped
+			   in (IN_MOVED_TO). One event per writer's close rather
+			   than IN_MODIFY's one per write(2): each wakes every
+			   session in IDLE. */
+			mask |= IN_CLOSE_WRITE;
 		wd = inotify_add_watch(watch_fd, paths[i], mask | IN_ONLYDIR);
 		if (wd < 0) {
 			mailbox_error_errno(err, errno, "inotify_add_watch(%s) failed", paths[i]);
