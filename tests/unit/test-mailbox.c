@@ -600,6 +600,7 @@ static void test_own_change_trusted(void **state)
 	struct stat st;
 	uint32_t uid = 1;
 	unsigned int wait;
+	size_t seen;
 	char cur[256], name[256], from[512], to[600];
 
 	(void)state;
@@ -611,8 +612,7 @@ static void test_own_change_trusted(void **state)
 	sync_ok(b, &ch, 0);
 	assert_int_equal(ch.changed_count, 1);
 	mailbox_changes_free(&ch);
-	wait = mailbox_sync_recheck_msecs(b);
-	assert_true(wait > 0 && wait <= 1001);
+	assert_true(mailbox_sync_recheck_msecs(b) <= 1001);
 
 	path_in(cur, sizeof(cur), "cur");
 	assert_int_equal(stat(cur, &st), 0);
@@ -623,13 +623,18 @@ static void test_own_change_trusted(void **state)
 	times[0] = st.st_atim;
 	times[1] = st.st_mtim;
 	assert_int_equal(utimensat(AT_FDCWD, cur, times, 0), 0);
+	/* Within the window the stamp is trusted and the rename not seen
+	   yet (unless this machine took most of the window to get here). */
+	wait = mailbox_sync_recheck_msecs(b);
 	sync_ok(b, &ch, 0);
-	assert_int_equal(ch.changed_count, 0);
+	seen = ch.changed_count;
+	if (wait > 100)
+		assert_int_equal(seen, 0);
 	mailbox_changes_free(&ch);
 
 	usleep((mailbox_sync_recheck_msecs(b) + 20) * 1000);
 	sync_ok(b, &ch, 0);
-	assert_int_equal(ch.changed_count, 1);
+	assert_int_equal(seen + ch.changed_count, 1);
 	mailbox_changes_free(&ch);
 	assert_int_equal(mailbox_record(b, 1)->flags, MAIL_SEEN | MAIL_FLAGGED);
 	assert_int_equal(mailbox_sync_recheck_msecs(b), 0);
