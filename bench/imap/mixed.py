@@ -42,6 +42,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import proctree  # noqa: E402
+
 LIT_RE = re.compile(rb"\{(\d+)\+?\}$")
 APPENDUID_RE = re.compile(rb"\[APPENDUID \d+ (\d+)\]")
 EXISTS_RE = re.compile(rb"^\* (\d+) EXISTS")
@@ -377,29 +380,7 @@ def stall_info(sock):
 
 def read_proc_tree(root):
     """PIDs of root and its descendants, with each one's comm."""
-    children = {}
-    comms = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d, "rb") as f:
-                st = f.read()
-        except OSError:
-            continue
-        rp = st.rindex(b")")
-        comm = st[st.index(b"(") + 1:rp].decode("ascii", "replace")
-        ppid = int(st[rp + 2:].split()[1])
-        children.setdefault(ppid, []).append(int(d))
-        comms[int(d)] = comm
-    out = {}
-    todo = [root]
-    while todo:
-        p = todo.pop()
-        if p in comms:
-            out[p] = comms[p]
-        todo.extend(children.get(p, ()))
-    return out
+    return {pid: v[0] for pid, v in proctree.snapshot(root).items()}
 
 
 def pss_kb(pid):
@@ -424,19 +405,11 @@ def rss_kb(pid):
 def tree_cpu(root):
     """CPU seconds of the tree: live processes plus children reaped by the
     root (cutime/cstime of the root)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in read_proc_tree(root):
-        try:
-            with open("/proc/%d/stat" % pid, "rb") as f:
-                st = f.read()
-        except OSError:
-            continue
-        fields = st[st.rindex(b")") + 2:].split()
-        total += int(fields[11]) + int(fields[12])
-        if pid == root:
-            total += int(fields[13]) + int(fields[14])
-    return total / tick
+    tree = proctree.snapshot(root)
+    total = sum(own for _, own, _ in tree.values())
+    if root in tree:
+        total += tree[root][2]
+    return total / proctree.TICK
 
 
 def machine_busy():

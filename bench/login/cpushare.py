@@ -17,23 +17,19 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import proctree  # noqa: E402
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--master-pid-file", required=True)
 ap.add_argument("cmd", nargs=argparse.REMAINDER)
 a = ap.parse_args()
 cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
-HZ = os.sysconf("SC_CLK_TCK")
-
-
-def stat(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        s = f.read()
-    rest = s[s.rindex(")") + 2:].split()
-    # fields after comm: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14)
-    return int(rest[1]), int(rest[11]) + int(rest[12]), int(rest[13]) + int(rest[14])
+HZ = proctree.TICK
 
 
 def name(pid):
+    """The base name of the first word of the command line."""
     try:
         with open("/proc/%d/cmdline" % pid) as f:
             n = f.read().split("\0")[0]
@@ -43,24 +39,7 @@ def name(pid):
 
 
 def snapshot(master):
-    kids = collections.defaultdict(list)
-    info = {}
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            ppid, own, child = stat(int(p))
-        except (OSError, ValueError, IndexError):
-            continue
-        kids[ppid].append(int(p))
-        info[int(p)] = (own, child)
-    out, todo = {}, [master]
-    while todo:
-        p = todo.pop()
-        if p in info:
-            out[p] = (name(p), info[p][0], info[p][1])
-        todo += kids.get(p, [])
-    return out
+    return proctree.snapshot(master, name)
 
 
 master = int(open(a.master_pid_file).read())

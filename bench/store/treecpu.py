@@ -20,49 +20,14 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from proctree import TICK as HZ, snapshot  # noqa: E402
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--master-pid-file", required=True)
 ap.add_argument("cmd", nargs=argparse.REMAINDER)
 a = ap.parse_args()
 cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
-HZ = os.sysconf("SC_CLK_TCK")
-
-
-def stat(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        s = f.read()
-    rest = s[s.rindex(")") + 2:].split()
-    return int(rest[1]), int(rest[11]) + int(rest[12]), int(rest[13]) + int(rest[14])
-
-
-def name(pid):
-    try:
-        with open("/proc/%d/comm" % pid) as f:
-            return f.read().strip()
-    except OSError:
-        return "?"
-
-
-def snapshot(master):
-    kids = collections.defaultdict(list)
-    info = {}
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            ppid, own, child = stat(int(p))
-        except (OSError, ValueError, IndexError):
-            continue
-        kids[ppid].append(int(p))
-        info[int(p)] = (own, child)
-    out, todo = {}, [master]
-    while todo:
-        p = todo.pop()
-        if p in info:
-            out[p] = (name(p), info[p][0], info[p][1])
-        todo += kids.get(p, [])
-    return out
-
 
 master = int(open(a.master_pid_file).read())
 before = snapshot(master)
