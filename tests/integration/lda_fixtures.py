@@ -311,6 +311,20 @@ def postfix_factory(mail):
             assert sign not in p.log(), p.log()
 
 
+def header_fields(message):
+    """(name, value) of every header field, in order, unfolded (LF or CRLF
+    line ends)."""
+    head = re.split(rb"\r?\n\r?\n", message, maxsplit=1)[0].decode(errors="replace")
+    fields = []
+    for line in re.split(r"\r?\n", head):
+        if line[:1] in (" ", "\t") and fields:
+            fields[-1] = (fields[-1][0], fields[-1][1] + " " + line.strip())
+        elif ":" in line:
+            name, _, value = line.partition(":")
+            fields.append((name, value.strip()))
+    return fields
+
+
 def wait_messages(setup, user, count, folder="", timeout=30.0):
     """Waits until user's mailbox holds count messages; returns them."""
     return wait_for(lambda: len(setup.messages(user, folder)) == count and

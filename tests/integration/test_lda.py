@@ -14,23 +14,10 @@ import time
 import pytest
 
 from conftest import ASAN, BUILD, ROOT, proc_status, wait_for
-from lda_fixtures import (LDA, mail, postfix_factory, rfc822, vmail_ids,  # noqa: F401
-                          wait_messages)
+from lda_fixtures import (LDA, header_fields, mail, postfix_factory, rfc822,  # noqa: F401
+                          vmail_ids, wait_messages)
 
 EX_OK, EX_USAGE, EX_NOUSER, EX_TEMPFAIL, EX_NOPERM = 0, 64, 67, 75, 77
-
-
-def header_fields(message):
-    """(name, value) of every header field, in order, unfolded."""
-    head = message.split(b"\n\n", 1)[0].decode(errors="replace")
-    fields = []
-    for line in head.split("\n"):
-        if line[:1] in (" ", "\t") and fields:
-            fields[-1] = (fields[-1][0], fields[-1][1] + " " + line.strip())
-        elif ":" in line:
-            name, _, value = line.partition(":")
-            fields.append((name, value.strip()))
-    return fields
 
 
 # ---- through Postfix ----

@@ -13,8 +13,8 @@ import time
 import pytest
 
 from conftest import ASAN, exited, proc_status, wait_for
-from lda_fixtures import (LDA, mail, postfix_factory, rfc822, vmail_ids,  # noqa: F401
-                          wait_messages)
+from lda_fixtures import (LDA, header_fields, mail, postfix_factory, rfc822,  # noqa: F401
+                          vmail_ids, wait_messages)
 
 EX_OK, EX_TEMPFAIL = 0, 75
 JDOE, OTHER, SENDER = "jdoe@example.com", "other@example.com", "sender@example.com"
@@ -31,6 +31,18 @@ def put_script(mail, user, text, name=".dovecot.sieve"):
     return path
 
 
+def start_with_postfix(mail, postfix_factory, script):
+    """roost-lda sending through a Postfix that delivers back to it, and
+    jdoe@'s script; returns the started Postfix."""
+    mail.start()
+    postfix = postfix_factory()
+    mail.lda_config = "submission_host = 127.0.0.1:%d\n" % postfix.port
+    mail.write_config_only()
+    put_script(mail, JDOE, script)
+    postfix.start()
+    return postfix
+
+
 def global_script(mail, name, text):
     """A script of the administrator's, readable by the mail user."""
     d = mail.tmp / "sieve"
@@ -45,19 +57,6 @@ def global_script(mail, name, text):
     path.write_text(text)
     os.chmod(path, 0o644)
     return path
-
-
-def header_fields(message):
-    """(name, value) of every header field, in order, unfolded."""
-    head = re.split(rb"\r?\n\r?\n", message, maxsplit=1)[0].decode(errors="replace")
-    fields = []
-    for line in re.split(r"\r?\n", head):
-        if line[:1] in (" ", "\t") and fields:
-            fields[-1] = (fields[-1][0], fields[-1][1] + " " + line.strip())
-        elif ":" in line:
-            name, _, value = line.partition(":")
-            fields.append((name, value.strip()))
-    return fields
 
 
 def header(message, name):
@@ -113,12 +112,7 @@ def test_postfix_redirect_reaches_second_user(mail, postfix_factory):
     and reaches other@ through Postfix and roost-lda again, with the
     original envelope sender and the loop marker; other@ redirecting it
     back is caught as a loop and jdoe@ keeps it."""
-    mail.start()
-    postfix = postfix_factory()
-    mail.lda_config = "submission_host = 127.0.0.1:%d\n" % postfix.port
-    mail.write_config_only()
-    put_script(mail, JDOE, 'redirect "other@example.com";\n')
-    postfix.start()
+    postfix = start_with_postfix(mail, postfix_factory, 'redirect "other@example.com";\n')
     postfix.send("sender@example.org", [JDOE], rfc822("forward me", "pf-r1@example.org"))
     [got] = wait_messages(mail, OTHER, 1)
     assert header(got, "Message-ID") == "<pf-r1@example.org>"
@@ -161,14 +155,11 @@ def test_postfix_vacation_once_per_sender(mail, postfix_factory):
     """vacation answers sender@ once within :days, through Postfix, with
     RFC 3834's marks; lists, bulk mail, auto-replies and bounces are never
     answered."""
-    mail.start()
-    postfix = postfix_factory()
-    mail.lda_config = "submission_host = 127.0.0.1:%d\n" % postfix.port
-    mail.write_config_only()
-    put_script(mail, JDOE, 'require "vacation";\n'
-                           'vacation :days 3 :subject "Out of office"\n'
-                           '  :from "John Doe <jdoe@example.com>" "I am away until Monday.";\n')
-    postfix.start()
+    postfix = start_with_postfix(
+        mail, postfix_factory,
+        'require "vacation";\n'
+        'vacation :days 3 :subject "Out of office"\n'
+        '  :from "John Doe <jdoe@example.com>" "I am away until Monday.";\n')
     postfix.send(SENDER, [JDOE], rfc822("first", "pf-v1@example.org"))
     [reply] = wait_messages(mail, SENDER, 1)
     assert header(reply, "Subject") == "Out of office"
@@ -215,14 +206,11 @@ def test_postfix_vacation_once_per_sender(mail, postfix_factory):
 def test_postfix_reject_bounces_to_sender(mail, postfix_factory):
     """reject (and ereject, at delivery the same) sends an MDN to the
     envelope sender and stores nothing."""
-    mail.start()
-    postfix = postfix_factory()
-    mail.lda_config = "submission_host = 127.0.0.1:%d\n" % postfix.port
-    mail.write_config_only()
-    put_script(mail, JDOE, 'require ["reject", "ereject"];\n'
-                           'if header :contains "subject" "offer" { reject "No offers, thanks."; }\n'
-                           'elsif header :contains "subject" "spam" { ereject "Go away."; }\n')
-    postfix.start()
+    postfix = start_with_postfix(
+        mail, postfix_factory,
+        'require ["reject", "ereject"];\n'
+        'if header :contains "subject" "offer" { reject "No offers, thanks."; }\n'
+        'elsif header :contains "subject" "spam" { ereject "Go away."; }\n')
     postfix.send(SENDER, [JDOE], rfc822("special offer", "pf-j1@example.org"))
     [bounce] = wait_messages(mail, SENDER, 1)
     assert header(bounce, "Subject") == "Rejected: special offer"
